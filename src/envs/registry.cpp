@@ -25,12 +25,14 @@ const std::vector<EnvRegistration>& Table() {
 const char* KindName(const EnvArg& v) {
   switch (v.index()) {
     case 0:
-      return "a bool";
+      return "None";
     case 1:
-      return "an int";
+      return "a bool";
     case 2:
-      return "a float";
+      return "an int";
     case 3:
+      return "a float";
+    case 4:
       return "a string";
     default:
       return "a list of strings";
@@ -114,6 +116,11 @@ std::optional<std::vector<std::string>> EnvArgReader::GetStringList(const std::s
   if (auto* s = std::get_if<std::vector<std::string>>(v)) return *s;
   throw Error(fmt::format("{}: argument '{}' must be a list of strings, got {}", id_, key,
                           KindName(*v)));
+}
+
+bool EnvArgReader::IsNone(const std::string& key) const {
+  auto it = args_.find(key);
+  return it != args_.end() && std::holds_alternative<std::monostate>(it->second);
 }
 
 void EnvArgReader::Finish() const {

@@ -38,9 +38,10 @@ struct EnvSpec {
   std::optional<double> reward_threshold;
 };
 
-// Keyword arguments for an env, as in gym.make(id, **kwargs): a value is a bool, an int, a
-// double, a string or a list of strings (FrozenLake's `desc`).
-using EnvArg = std::variant<bool, int64_t, double, std::string, std::vector<std::string>>;
+// Keyword arguments for an env, as in gym.make(id, **kwargs): a value is None (monostate), a
+// bool, an int, a double, a string or a list of strings (FrozenLake's `desc`).
+using EnvArg =
+    std::variant<std::monostate, bool, int64_t, double, std::string, std::vector<std::string>>;
 using EnvArgs = std::map<std::string, EnvArg>;
 
 // One entry of a tabular transition model: Gymnasium's P[s][a] tuples.

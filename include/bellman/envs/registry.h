@@ -35,6 +35,8 @@ class EnvArgReader {
   std::string GetString(const std::string& key, const std::string& def);
   std::optional<std::vector<std::string>> GetStringList(const std::string& key);
   bool Has(const std::string& key) const { return args_.count(key) > 0; }
+  // True when the kwarg is given as None (Python) / monostate (C++), e.g. map_name=None.
+  bool IsNone(const std::string& key) const;
   // Throws for any kwarg that no Get* asked for, suggesting the nearest known key.
   void Finish() const;
 
