@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -50,10 +51,74 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
   return fmt::format("({})", fmt::join(shape, ", "));
 }
 
-// numpy's repr of a float bound: "-inf", "inf", or the shortest round-trip decimal.
-std::string BoundString(double v) {
+// Shortest round-trip decimal of v as the dtype holds it (numpy prints float32 bounds from the
+// float32 value: -0.41887903, not -0.418879032135009765625).
+std::string ShortestRepr(double v, DType dtype) {
+  return dtype == DType::kFloat32 ? fmt::format("{}", static_cast<float>(v))
+                                  : fmt::format("{}", v);
+}
+
+// str() of a numpy float scalar: "-1.0", "0.07", "inf".
+std::string ScalarString(double v, DType dtype) {
   if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
-  return fmt::format("{}", v);
+  if (std::isnan(v)) return "nan";
+  std::string r = ShortestRepr(v, dtype);
+  if (r.find_first_of(".e") == std::string::npos) r += ".0";
+  return r;
+}
+
+// str() of a 1-D numpy float array in numpy's default (non-scientific) mode: every finite
+// element split at the decimal point, integer parts right-aligned and fractions left-aligned to
+// common widths, at most 8 fraction digits, inf/nan right-aligned to the same width.
+std::string ArrayString(const std::vector<double>& values, DType dtype) {
+  struct Part {
+    std::string int_part, frac;
+    bool finite;
+    std::string special;
+  };
+  std::vector<Part> parts;
+  size_t pad_left = 0, pad_right = 0;
+  bool any_nonfinite = false, neg_inf = false;
+  for (double v : values) {
+    Part p;
+    p.finite = std::isfinite(v);
+    if (!p.finite) {
+      any_nonfinite = true;
+      neg_inf = neg_inf || (std::isinf(v) && v < 0);
+      p.special = std::isnan(v) ? "nan" : (v < 0 ? "-inf" : "inf");
+    } else {
+      std::string r = ShortestRepr(v, dtype);
+      if (r.find('e') != std::string::npos) r = fmt::format("{:.8f}", v);
+      size_t dot = r.find('.');
+      p.int_part = dot == std::string::npos ? r : r.substr(0, dot);
+      p.frac = dot == std::string::npos ? "" : r.substr(dot + 1);
+      if (p.frac.size() > 8) {
+        r = fmt::format("{:.8f}", v);
+        dot = r.find('.');
+        p.int_part = r.substr(0, dot);
+        p.frac = r.substr(dot + 1);
+        while (!p.frac.empty() && p.frac.back() == '0') p.frac.pop_back();
+      }
+      pad_left = std::max(pad_left, p.int_part.size());
+      pad_right = std::max(pad_right, p.frac.size());
+    }
+    parts.push_back(p);
+  }
+  if (any_nonfinite) {
+    size_t offset = pad_right + 1;
+    size_t inflen = 3 + (neg_inf ? 1 : 0);
+    if (inflen > offset) pad_left = std::max(pad_left, inflen - offset);
+    if (3 > offset) pad_left = std::max(pad_left, 3 - offset);
+  }
+  std::vector<std::string> items;
+  for (const Part& p : parts) {
+    if (p.finite) {
+      items.push_back(fmt::format("{:>{}}.{:<{}}", p.int_part, pad_left, p.frac, pad_right));
+    } else {
+      items.push_back(fmt::format("{:>{}}", p.special, pad_left + pad_right + 1));
+    }
+  }
+  return fmt::format("[{}]", fmt::join(items, " "));
 }
 
 double ReadAsDouble(const void* data, DType d, int64_t i) {
@@ -250,21 +315,13 @@ std::string Space::ToString() const {
       return start_ == 0 ? fmt::format("Discrete({})", n_)
                          : fmt::format("Discrete({}, start={})", n_, start_);
     case Kind::kBox: {
-      bool uniform = true;
-      for (size_t i = 1; i < low_.size(); ++i) {
-        uniform = uniform && low_[i] == low_[0] && high_[i] == high_[0];
-      }
-      if (uniform && !low_.empty()) {
-        return fmt::format("Box({}, {}, {}, {})", BoundString(low_[0]), BoundString(high_[0]),
-                           ShapeString(shape_), DTypeName(dtype_));
-      }
-      std::vector<std::string> lo, hi;
-      for (size_t i = 0; i < low_.size(); ++i) {
-        lo.push_back(BoundString(low_[i]));
-        hi.push_back(BoundString(high_[i]));
-      }
-      return fmt::format("Box([{}], [{}], {}, {})", fmt::join(lo, " "), fmt::join(hi, " "),
-                         ShapeString(shape_), DTypeName(dtype_));
+      // gymnasium Box.__repr__: each bound as a scalar when all its elements are equal.
+      auto bound = [&](const std::vector<double>& b) {
+        bool same = std::all_of(b.begin(), b.end(), [&](double x) { return x == b[0]; });
+        return same ? ScalarString(b[0], dtype_) : ArrayString(b, dtype_);
+      };
+      return fmt::format("Box({}, {}, {}, {})", bound(low_), bound(high_), ShapeString(shape_),
+                         DTypeName(dtype_));
     }
     case Kind::kMultiDiscrete:
       return fmt::format("MultiDiscrete([{}])", fmt::join(nvec_, " "));

@@ -1,0 +1,13 @@
+// The CLI's subcommands. Each Add* registers its options on the app and the callback that runs
+// it; main.cpp turns a bellman::Error into one line on stderr and exit code 2.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace bellman::cli {
+
+void AddEnvsCommand(CLI::App& app);
+void AddSolveCommand(CLI::App& app);
+void AddBenchCommand(CLI::App& app);
+
+}  // namespace bellman::cli
