@@ -58,7 +58,7 @@ TEST(Space, BoxContainsSampleAndRepr) {
   u.Sample(r2, y);
   EXPECT_TRUE(u.Contains(y));
   EXPECT_THROW(Space::Box({1.0}, {0.0}, {1}), Error);
-  EXPECT_THROW(Space::Box({0.0}, {1.0}, {2}), Error);
+  EXPECT_THROW(Space::Box(std::vector<double>{0.0}, std::vector<double>{1.0}, {2}), Error);
 }
 
 TEST(Space, MultiDiscreteMultiBinaryTuple) {
