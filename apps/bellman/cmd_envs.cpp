@@ -9,8 +9,8 @@ namespace bellman::cli {
 void AddEnvsCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("envs", "List environment ids with their spaces");
   cmd->callback([] {
-    fmt::print("{:<26} {:<10} {:<60} {}\n", "id", "max_steps", "observation_space",
-               "action_space");
+    fmt::print("{:<36} {:<9} {:<29} {}\n", "id", "max_steps", "action_space",
+               "observation_space");
     for (const std::string& id : EnvIds()) {
       const EnvRegistration* reg = FindEnv(id);
       std::unique_ptr<Env> env = MakeEnv(id);
@@ -18,8 +18,8 @@ void AddEnvsCommand(CLI::App& app) {
                               ? fmt::format("{}", env->spec().max_episode_steps)
                               : "-";
       std::string name = reg->alias_of.empty() ? id : fmt::format("{} (= {})", id, reg->alias_of);
-      fmt::print("{:<26} {:<10} {:<60} {}\n", name, limit, env->observation_space().ToString(),
-                 env->action_space().ToString());
+      fmt::print("{:<36} {:<9} {:<29} {}\n", name, limit, env->action_space().ToString(),
+                 env->observation_space().ToString());
     }
   });
 }

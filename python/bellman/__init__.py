@@ -1,0 +1,45 @@
+"""bellman: Gymnasium-compatible reinforcement-learning environments implemented in C++.
+
+    import bellman
+    env = bellman.make("CartPole-v1")
+    obs, info = env.reset(seed=42)
+    obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+
+Same seed, same trajectory as Gymnasium, bit for bit. See docs/python.md.
+"""
+
+from bellman._bellman import (
+    Box,
+    Discrete,
+    Env,
+    EnvSpec,
+    Error,
+    MultiBinary,
+    MultiDiscrete,
+    Space,
+    Tuple,
+    VectorEnv,
+    __version__,
+    envs,
+    generate_random_map,
+    make,
+    make_vec,
+)
+
+__all__ = [
+    "Box",
+    "Discrete",
+    "Env",
+    "EnvSpec",
+    "Error",
+    "MultiBinary",
+    "MultiDiscrete",
+    "Space",
+    "Tuple",
+    "VectorEnv",
+    "__version__",
+    "envs",
+    "generate_random_map",
+    "make",
+    "make_vec",
+]
