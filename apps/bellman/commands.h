@@ -9,5 +9,6 @@ namespace bellman::cli {
 void AddEnvsCommand(CLI::App& app);
 void AddSolveCommand(CLI::App& app);
 void AddBenchCommand(CLI::App& app);
+void AddTrainCommands(CLI::App& app);  // train, eval, enjoy
 
 }  // namespace bellman::cli

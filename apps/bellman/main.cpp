@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   bellman::cli::AddEnvsCommand(app);
   bellman::cli::AddSolveCommand(app);
   bellman::cli::AddBenchCommand(app);
+  bellman::cli::AddTrainCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

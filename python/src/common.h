@@ -109,5 +109,6 @@ void BindSpaces(py::module_& m);
 void BindEnv(py::module_& m);
 void BindVectorEnv(py::module_& m);
 void BindToyText(py::module_& m);
+void BindTrain(py::module_& m);  // python/src/train.cpp: bellman.train, bellman.load
 
 }  // namespace bellman::python

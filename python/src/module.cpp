@@ -19,4 +19,5 @@ PYBIND11_MODULE(_bellman, m) {
   bellman::python::BindEnv(m);
   bellman::python::BindVectorEnv(m);
   bellman::python::BindToyText(m);
+  bellman::python::BindTrain(m);
 }

@@ -1,0 +1,76 @@
+// `bellman train`, `bellman eval`, `bellman enjoy`: thin wrappers over bellman/train/train.h
+// (torch-free header, so this file compiles without libtorch's headers).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bellman/core/error.h"
+#include "bellman/train/train.h"
+#include "commands.h"
+
+namespace bellman::cli {
+
+namespace {
+
+struct EvalOptions {
+  std::string checkpoint;
+  int episodes = 10;
+  std::optional<uint64_t> seed;
+};
+
+}  // namespace
+
+void AddTrainCommands(CLI::App& app) {
+  auto o = std::make_shared<train::TrainOptions>();
+  auto seed = std::make_shared<std::optional<int64_t>>();
+  auto no_progress = std::make_shared<bool>(false);
+  CLI::App* cmd = app.add_subcommand(
+      "train", "Train an agent; writes runs/<algo>-<env>-<seed>-<time>/ with checkpoints");
+  cmd->add_option("--algo", o->algo, "algorithm id (dqn)")->capture_default_str();
+  cmd->add_option("--env", o->env, "environment id")->capture_default_str();
+  cmd->add_option("--config", o->config_path,
+                  "YAML config (default: the preset configs/<algo>/<env>.yaml)");
+  cmd->add_option("--seed", *seed, "root seed (default: the config's)");
+  cmd->add_option("--set", o->overrides,
+                  "override a config key, e.g. --set dqn.lr=1e-3 --set n_timesteps=20000 "
+                  "(repeatable; keys without a section go to the algorithm's)");
+  cmd->add_option("--run-dir", o->run_dir,
+                  "run directory (default: runs/<algo>-<env>-<seed>-<time>)");
+  cmd->add_option("--resume", o->resume, "continue the run in DIR from its latest checkpoint");
+  cmd->add_flag("--no-progress", *no_progress, "no progress bar");
+  cmd->callback([o, seed, no_progress] {
+    train::TrainOptions options = *o;
+    options.seed = *seed;
+    options.progress = !*no_progress;
+    train::Train(options);
+  });
+
+  auto e = std::make_shared<EvalOptions>();
+  CLI::App* eval = app.add_subcommand("eval", "Evaluate a checkpoint's greedy policy");
+  eval->add_option("--checkpoint", e->checkpoint, "run directory or checkpoint directory")
+      ->required();
+  eval->add_option("--episodes", e->episodes, "episodes")->capture_default_str();
+  eval->add_option("--seed", e->seed, "env seed of the first episode (default: the run's)");
+  eval->callback([e] {
+    train::EvalResult r = train::EvaluateCheckpoint(e->checkpoint, e->episodes, e->seed);
+    fmt::print("{} episodes: return {:.2f} +/- {:.2f} (min {:.1f}, max {:.1f})\n", r.returns.size(),
+               r.mean, r.std, *std::min_element(r.returns.begin(), r.returns.end()),
+               *std::max_element(r.returns.begin(), r.returns.end()));
+  });
+
+  auto j = std::make_shared<EvalOptions>();
+  j->episodes = 1;
+  CLI::App* enjoy = app.add_subcommand("enjoy", "Play a checkpoint's greedy policy as text");
+  enjoy->add_option("--checkpoint", j->checkpoint, "run directory or checkpoint directory")
+      ->required();
+  enjoy->add_option("--episodes", j->episodes, "episodes")->capture_default_str();
+  enjoy->add_option("--seed", j->seed, "env seed of the first episode (default: the run's)");
+  enjoy->callback([j] { train::Enjoy(j->checkpoint, j->episodes, std::cout, j->seed); });
+}
+
+}  // namespace bellman::cli

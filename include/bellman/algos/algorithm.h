@@ -1,0 +1,87 @@
+// OffPolicyAlgorithm: what the off-policy Trainer (src/train/) sees of an algorithm, and the
+// algorithm registry. Torch-free: the trainer and the CLI compile without <torch/torch.h>.
+//
+// An algorithm owns its networks, optimizer, counters and its exploration generator; it never
+// touches envs, the replay buffer or files other than its own checkpoint files (DESIGN.md).
+#pragma once
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bellman/core/rng.h"
+#include "bellman/envs/env.h"
+#include "bellman/replay/batch.h"
+#include "bellman/replay/replay_buffer.h"
+
+namespace bellman::algos {
+
+// Named scalars from one Update, in a fixed order (the progress.csv columns).
+using Metrics = std::vector<std::pair<std::string, double>>;
+
+// How the trainer drives an off-policy algorithm (SB3's OffPolicyAlgorithm semantics).
+struct OffPolicySchedule {
+  int64_t learning_starts = 0;  // env steps of uniform random actions before any update
+  int64_t train_freq = 1;       // vector-env steps between update rounds
+  int64_t gradient_steps = 1;   // updates per round; -1: as many as env steps in the round
+  int64_t batch_size = 32;
+  ReplayConfig replay;
+};
+
+class OffPolicyAlgorithm {
+ public:
+  virtual ~OffPolicyAlgorithm() = default;
+  // One batched forward for n observations laid out as the observation space says; writes n
+  // int64 actions. explore: epsilon-greedy (random actions before learning_starts); otherwise
+  // greedy (evaluation).
+  virtual void Act(const void* obs, int64_t n, bool explore, int64_t* actions) = 0;
+  // One gradient step on a sampled batch.
+  virtual Metrics Update(const Batch& batch) = 0;
+  // |TD error| of each row of the last Update (new PER priorities).
+  virtual std::span<const float> td_errors() const = 0;
+  // Called once per vector-env step with the total env steps so far (schedules, target updates).
+  virtual void OnEnvStep(int64_t env_steps) = 0;
+  // Metric names Update returns, in order.
+  virtual std::vector<std::string> metric_names() const = 0;
+  // Extra scalars for logs (e.g. the exploration rate).
+  virtual Metrics Stats() const = 0;
+  virtual OffPolicySchedule schedule() const = 0;
+  // Writes/reads the algorithm's files (nets, optimizer, counters, generator) in `dir`.
+  virtual void Save(const std::filesystem::path& dir) const = 0;
+  virtual void Load(const std::filesystem::path& dir) = 0;
+  // With AlgoContext::profile: seconds spent so far in each phase of Update ("forward",
+  // "backward", "optimizer") and of OnEnvStep ("target_update"). Empty when profiling is off.
+  virtual Metrics ProfileSeconds() const { return {}; }
+};
+
+// What an algorithm needs to be built besides its config.
+struct AlgoContext {
+  EnvSpec env;
+  int num_envs = 1;
+  int64_t total_timesteps = 0;  // for the exploration schedule
+  Rng net_rng;                  // network initialisation
+  Rng explore_rng;              // epsilon-greedy draws
+  std::string device = "cpu";
+  bool profile = false;  // time the phases of Update (ProfileSeconds)
+};
+
+struct AlgoRegistration {
+  std::string name;
+  // The fully resolved config (every field, defaults filled in) from the user's YAML map;
+  // throws bellman::Error for unknown keys and values Validate() rejects.
+  std::function<YAML::Node(const YAML::Node&)> resolve;
+  std::function<std::unique_ptr<OffPolicyAlgorithm>(const YAML::Node& resolved, AlgoContext)> make;
+};
+
+// Registered algorithms ("dqn"), sorted by name.
+const std::vector<AlgoRegistration>& AlgoRegistry();
+// Throws bellman::Error for an unknown name, suggesting the nearest one.
+const AlgoRegistration& FindAlgo(const std::string& name);
+
+}  // namespace bellman::algos

@@ -1,0 +1,146 @@
+// Training, evaluation and replay of trained agents: the entry points of `bellman train`,
+// `bellman eval`, `bellman enjoy` and the Python module. Torch-free header (the CLI includes it).
+//
+// A run directory (docs/dqn.md, "Run directory"):
+//   config.yaml          fully resolved config (every key, defaults filled in)
+//   progress.csv         one row per log_interval env steps
+//   events.out.tfevents.* TensorBoard scalars
+//   checkpoints/step_<N>/ algorithm files, replay.bin, trainer_state.json, manifest.json
+//   checkpoints/latest   the newest complete checkpoint
+//   summary.json         final evaluation, env/gradient steps, wall time, seed, version
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bellman/core/space.h"
+
+namespace bellman::train {
+
+// The trainer's part of a run config; the algorithm's part is the map under the algorithm's name
+// (`dqn: {...}`).
+struct TrainConfig {
+  std::string algo = "dqn";
+  std::string env = "CartPole-v1";
+  int64_t seed = 1;
+  int64_t n_timesteps = 50'000;
+  int num_envs = 1;
+  int64_t eval_freq = 10'000;  // env steps between evaluations (0: none)
+  int eval_episodes = 10;
+  // The final evaluation (summary.json, TrainResult::final_eval) plays this many episodes from
+  // its own seed stream, distinct from the periodic evaluations' (docs/dqn.md, "Seeds").
+  int final_eval_episodes = 10;
+  // Stop once a periodic evaluation's mean return reaches this (0: never; SB3's
+  // StopTrainingOnRewardThreshold).
+  double eval_stop_return = 0.0;
+  int64_t log_interval = 1'000;      // env steps between progress.csv rows
+  int64_t checkpoint_freq = 10'000;  // env steps between checkpoints (0: only at the end)
+  int keep_checkpoints = 2;          // newest checkpoints kept (0: all)
+  // libtorch intra-op threads. OpenBLAS stays at 1 thread whatever this says: two BLAS threads
+  // change GEMM results (docs/dqn.md, "Determinism"); 1 or 2 torch threads give identical runs.
+  int torch_threads = 1;
+  // Time each phase of the loop (env, replay, act, forward, backward, optimizer, ...); printed at
+  // the end and written to summary.json as profile_seconds. Costs two clock reads per phase.
+  bool profile = false;
+
+  template <class V>
+  void Fields(V& v) {
+    v("algo", algo);
+    v("env", env);
+    v("seed", seed);
+    v("n_timesteps", n_timesteps);
+    v("num_envs", num_envs);
+    v("eval_freq", eval_freq);
+    v("eval_episodes", eval_episodes);
+    v("final_eval_episodes", final_eval_episodes);
+    v("eval_stop_return", eval_stop_return);
+    v("log_interval", log_interval);
+    v("checkpoint_freq", checkpoint_freq);
+    v("keep_checkpoints", keep_checkpoints);
+    v("torch_threads", torch_threads);
+    v("profile", profile);
+  }
+  // Throws bellman::Error naming the key.
+  void Validate() const;
+};
+
+struct TrainOptions {
+  std::string algo = "dqn";
+  std::string env = "CartPole-v1";
+  std::string config_path;  // empty: the preset configs/<algo>/<env>.yaml
+  std::optional<int64_t> seed;
+  std::vector<std::string> overrides;  // "dqn.lr=1e-3", "n_timesteps=20000" ("lr=..." = "dqn.lr")
+  std::string run_dir;                 // empty: <runs_root>/<algo>-<env>-<seed>-<YYYYmmdd-HHMMSS>
+  std::string runs_root = "runs";
+  std::string resume;    // a run directory to continue from its latest checkpoint
+  bool progress = true;  // progress bar on stdout
+  bool verbose = true;   // print the run directory and final evaluation
+  // For tests: stop (without final checkpoint, evaluation or summary, as if killed) once this
+  // many env steps are done. 0: off.
+  int64_t stop_after_steps = 0;
+};
+
+struct EvalResult {
+  double mean = 0.0;
+  double std = 0.0;             // population std (ddof 0), as NumPy's np.std
+  std::vector<double> returns;  // episode i was played on an env reset with seed + i
+  uint64_t seed = 0;
+};
+
+struct TrainResult {
+  std::string run_dir;
+  EvalResult final_eval;  // on final_eval_seed + i: episodes no earlier decision looked at
+  uint64_t final_eval_seed = 0;
+  double last_eval = 0.0;  // mean of the last periodic evaluation (NaN if none ran)
+  int64_t env_steps = 0;
+  int64_t gradient_steps = 0;
+  double wall_seconds = 0.0;
+  bool finished = false;  // false when stopped by stop_after_steps
+  // With `profile: true`: seconds per phase (env, replay, act, forward, backward, optimizer,
+  // update_other, target_update, eval, log_checkpoint, other, total), in this order.
+  std::vector<std::pair<std::string, double>> profile;
+};
+
+TrainResult Train(const TrainOptions& options);
+
+// configs/<algo>/<env>.yaml from the configs directory (BELLMAN_CONFIGS_DIR, next to the
+// executable, or the source tree's). Throws bellman::Error listing the presets when missing.
+std::string PresetPath(const std::string& algo, const std::string& env);
+
+// Greedy-policy evaluation of a checkpoint (a run directory, its checkpoints/ directory or one
+// step_<N> directory) on `episodes` fresh envs seeded seed, seed + 1, ... (default: the run's
+// final evaluation seed, so that the last checkpoint reproduces summary.json's final_eval).
+EvalResult EvaluateCheckpoint(const std::string& checkpoint, int episodes,
+                              std::optional<uint64_t> seed = std::nullopt);
+
+// Plays `episodes` greedy episodes, printing each step's Render() text and each return.
+std::vector<double> Enjoy(const std::string& checkpoint, int episodes, std::ostream& out,
+                          std::optional<uint64_t> seed = std::nullopt);
+
+// A loaded greedy policy (for bellman.load in Python and tools).
+class Policy {
+ public:
+  explicit Policy(const std::string& checkpoint);
+  ~Policy();
+  Policy(Policy&&) noexcept;
+  Policy& operator=(Policy&&) noexcept;
+  // n observations laid out as the env's observation space says -> n actions.
+  void Act(const void* obs, int64_t n, int64_t* actions);
+  const std::string& env_id() const;
+  // The run's periodic evaluation seed (eval env i is seeded eval_seed + i).
+  uint64_t eval_seed() const;
+  // The run's final evaluation seed (summary.json's final_eval.seed).
+  uint64_t final_eval_seed() const;
+  const Space& observation_space() const;
+  const Space& action_space() const;
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bellman::train

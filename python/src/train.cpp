@@ -1,0 +1,202 @@
+// bellman.train and bellman.load: the trainer of src/train/ (the same code as `bellman train`)
+// and loaded greedy policies, from Python (docs/dqn.md, "Python").
+#include "bellman/train/train.h"
+
+#include <fmt/format.h>
+
+#include "bellman/core/error.h"
+#include "common.h"
+
+namespace bellman::python {
+
+namespace {
+
+// A Python value as the YAML text of an override value: 0.001, true, [64, 64], adam.
+std::string YamlValue(py::handle v, const std::string& key) {
+  if (v.is_none()) return "null";
+  if (py::isinstance<py::bool_>(v)) return v.cast<bool>() ? "true" : "false";
+  if (py::isinstance<py::int_>(v)) return std::to_string(v.cast<int64_t>());
+  // fmt's shortest round-trip form (0.001, 1e-05): the YAML reader gets the exact double back.
+  if (py::isinstance<py::float_>(v)) return fmt::format("{}", v.cast<double>());
+  if (py::isinstance<py::str>(v)) return v.cast<std::string>();
+  if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
+    std::vector<std::string> items;
+    for (py::handle x : v) items.push_back(YamlValue(x, key));
+    return fmt::format("[{}]", fmt::join(items, ", "));
+  }
+  // NumPy scalars and other numbers.
+  if (py::hasattr(v, "__index__")) return std::to_string(v.attr("__index__")().cast<int64_t>());
+  if (py::hasattr(v, "__float__")) return fmt::format("{}", v.attr("__float__")().cast<double>());
+  throw Error(fmt::format("bellman.train: {}={} is not a bool, number, string or list", key,
+                          py::repr(v).cast<std::string>()));
+}
+
+std::string Repr(const train::EvalResult& e) {
+  return fmt::format("EvalResult(mean={}, std={}, episodes={}, seed={})", e.mean, e.std,
+                     e.returns.size(), e.seed);
+}
+
+// obs as a C-contiguous array of the observation space's dtype; returns the number of
+// observations (0 for a single one) after checking the shape.
+template <class T>
+py::array_t<T, py::array::c_style | py::array::forcecast> Observations(py::handle obs,
+                                                                       const Space& space,
+                                                                       int64_t* n, bool* single) {
+  auto a = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(obs);
+  if (!a) {
+    throw Error(fmt::format("Policy.act: cannot read {} as observations of {}",
+                            py::repr(obs).cast<std::string>(), space.ToString()));
+  }
+  const std::vector<int64_t>& shape = space.shape();
+  const auto rank = static_cast<py::ssize_t>(shape.size());
+  auto matches = [&](py::ssize_t offset) {
+    for (py::ssize_t k = 0; k < rank; ++k) {
+      if (a.shape(offset + k) != shape[static_cast<size_t>(k)]) return false;
+    }
+    return true;
+  };
+  if (a.ndim() == rank && matches(0)) {
+    *n = 1;
+    *single = true;
+  } else if (a.ndim() == rank + 1 && matches(1)) {
+    *n = a.shape(0);
+    *single = false;
+  } else {
+    std::vector<py::ssize_t> got(a.shape(), a.shape() + a.ndim());
+    throw Error(fmt::format(
+        "Policy.act: observations must have shape ({}) for one or (n, {}) for a batch, got "
+        "shape ({})",
+        fmt::join(shape, ", "), fmt::join(shape, ", "), fmt::join(got, ", ")));
+  }
+  return a;
+}
+
+py::object Act(train::Policy& policy, py::handle obs) {
+  const Space& space = policy.observation_space();
+  int64_t n = 0;
+  bool single = false;
+  py::array_t<int64_t> actions;
+  auto run = [&](const void* data) {
+    actions = py::array_t<int64_t>(n);
+    policy.Act(data, n, actions.mutable_data());
+  };
+  if (space.kind() == Space::Kind::kDiscrete) {
+    run(Observations<int64_t>(obs, space, &n, &single).data());
+  } else if (space.kind() == Space::Kind::kBox && space.dtype() == DType::kFloat32) {
+    run(Observations<float>(obs, space, &n, &single).data());
+  } else {
+    throw Error(fmt::format("Policy.act: observation space {} is not supported", space.ToString()));
+  }
+  if (single) return py::int_(actions.at(0));
+  return actions;
+}
+
+}  // namespace
+
+void BindTrain(py::module_& m) {
+  py::class_<train::EvalResult>(
+      m, "EvalResult", "Greedy evaluation: episode i played on an env reset with seed + i.")
+      .def_readonly("mean", &train::EvalResult::mean)
+      .def_readonly("std", &train::EvalResult::std, "population std (ddof 0)")
+      .def_readonly("returns", &train::EvalResult::returns)
+      .def_readonly("seed", &train::EvalResult::seed)
+      .def("__repr__", &Repr);
+
+  py::class_<train::TrainResult>(m, "TrainResult",
+                                 "What bellman.train returns; unpacks as (run_dir, final_eval).")
+      .def_readonly("run_dir", &train::TrainResult::run_dir)
+      .def_readonly("final_eval", &train::TrainResult::final_eval)
+      .def_readonly("last_eval", &train::TrainResult::last_eval,
+                    "mean of the last periodic evaluation (NaN if none ran)")
+      .def_readonly("env_steps", &train::TrainResult::env_steps)
+      .def_readonly("gradient_steps", &train::TrainResult::gradient_steps)
+      .def_readonly("wall_seconds", &train::TrainResult::wall_seconds)
+      .def_property_readonly("profile",
+                             [](const train::TrainResult& r) {
+                               py::dict d;
+                               for (const auto& [name, s] : r.profile) d[name.c_str()] = s;
+                               return d;
+                             })
+      .def("__iter__",
+           [](const train::TrainResult& r) {
+             return py::iter(py::make_tuple(r.run_dir, py::cast(r.final_eval)));
+           })
+      .def("__repr__", [](const train::TrainResult& r) {
+        return fmt::format("TrainResult(run_dir='{}', final_eval={}, env_steps={})", r.run_dir,
+                           Repr(r.final_eval), r.env_steps);
+      });
+
+  m.def(
+      "train",
+      [](const std::string& algo, const std::string& env, py::object seed, py::object config,
+         py::object run_dir, const std::string& runs_root, bool progress, bool verbose,
+         py::object set, py::kwargs overrides) {
+        train::TrainOptions o;
+        o.algo = algo;
+        o.env = env;
+        if (!seed.is_none()) o.seed = static_cast<int64_t>(*SeedFromPython(seed, "bellman.train"));
+        if (!config.is_none()) o.config_path = py::str(config).cast<std::string>();
+        if (!run_dir.is_none()) o.run_dir = py::str(run_dir).cast<std::string>();
+        o.runs_root = runs_root;
+        o.progress = progress;
+        o.verbose = verbose;
+        // Keyword overrides: `gamma=0.98` (the algorithm's section, as `--set gamma=0.98`),
+        // `n_timesteps=20000` (a trainer key), `dqn__net__hidden_sizes=[32, 32]` ("__" = ".").
+        for (const auto& [k, v] : overrides) {
+          std::string key = k.cast<std::string>();
+          for (size_t p; (p = key.find("__")) != std::string::npos;) key.replace(p, 2, ".");
+          o.overrides.push_back(key + "=" + YamlValue(v, key));
+        }
+        // set={"dqn.lr": 1e-3}: dotted keys as the CLI's --set, applied after the keywords.
+        if (!set.is_none()) {
+          for (const auto& [k, v] : set.cast<py::dict>()) {
+            const std::string key = k.cast<std::string>();
+            o.overrides.push_back(key + "=" + YamlValue(v, key));
+          }
+        }
+        train::TrainResult r;
+        {
+          // Training never calls back into Python: other Python threads run meanwhile.
+          py::gil_scoped_release release;
+          r = train::Train(o);
+        }
+        return r;
+      },
+      py::arg("algo") = "dqn", py::arg("env") = "CartPole-v1", py::arg("seed") = py::none(),
+      py::arg("config") = py::none(), py::arg("run_dir") = py::none(),
+      py::arg("runs_root") = "runs", py::arg("progress") = false, py::arg("verbose") = false,
+      py::arg("set") = py::none(),
+      R"(Trains `algo` on `env` like `bellman train` and returns a TrainResult (run_dir,
+final_eval, env_steps, gradient_steps, wall_seconds, last_eval, profile), which also unpacks
+as `run_dir, final_eval = bellman.train(...)`.
+
+config: a YAML file (default: the preset configs/<algo>/<env>.yaml). Config keys as keywords:
+trainer keys (n_timesteps=20000, eval_freq=1000, profile=True) or the algorithm's (lr=1e-3,
+gamma=0.98); "__" separates nested keys (dqn__net__hidden_sizes=[32, 32]). Or set={"dqn.lr":
+1e-3} with dotted keys as the CLI's --set. The GIL is released while training.)");
+
+  py::class_<train::Policy>(m, "Policy", "A trained greedy policy (bellman.load).")
+      .def("act", &Act, py::arg("obs"),
+           "Greedy action(s): one observation -> int, a batch (n, *obs_shape) -> int64 array")
+      .def_property_readonly("env_id", &train::Policy::env_id)
+      .def_property_readonly("eval_seed", &train::Policy::eval_seed,
+                             "periodic evaluations reset env i with eval_seed + i")
+      .def_property_readonly("final_eval_seed", &train::Policy::final_eval_seed,
+                             "the final evaluation reset env i with final_eval_seed + i")
+      .def_property_readonly(
+          "observation_space",
+          [](const train::Policy& p) { return WrapSpace(p.observation_space()); })
+      .def_property_readonly("action_space",
+                             [](const train::Policy& p) { return WrapSpace(p.action_space()); });
+
+  m.def(
+      "load",
+      [](py::object path) {
+        return std::make_unique<train::Policy>(py::str(path).cast<std::string>());
+      },
+      py::arg("path"),
+      "Loads the greedy policy of a run directory (its latest checkpoint), a checkpoints/ "
+      "directory or one checkpoints/step_<N> directory.");
+}
+
+}  // namespace bellman::python

@@ -1,0 +1,34 @@
+// The algorithm registry (include/bellman/algos/algorithm.h): ids -> config resolver + factory.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "bellman/algos/algorithm.h"
+#include "bellman/core/error.h"
+#include "bellman/core/suggest.h"
+
+namespace bellman::algos {
+
+// One registration function per algorithm file.
+AlgoRegistration DqnRegistration();
+
+const std::vector<AlgoRegistration>& AlgoRegistry() {
+  static const std::vector<AlgoRegistration> registry = [] {
+    std::vector<AlgoRegistration> r{DqnRegistration()};
+    std::sort(r.begin(), r.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    return r;
+  }();
+  return registry;
+}
+
+const AlgoRegistration& FindAlgo(const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& r : AlgoRegistry()) {
+    if (r.name == name) return r;
+    names.push_back(r.name);
+  }
+  throw Error(fmt::format("unknown algorithm '{}'{}; known: {}", name, DidYouMean(name, names),
+                          fmt::join(names, ", ")));
+}
+
+}  // namespace bellman::algos
