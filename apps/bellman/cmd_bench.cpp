@@ -48,9 +48,8 @@ void RunBenchEnvs(const BenchOptions& o) {
     double pool2 = MeasurePoolStepsPerSecond(id, o.pool_envs, 2, o.seconds, o.seed);
     auto gym = kGymnasiumStepsPerSecond.find(id);
     std::string gym_s = gym == kGymnasiumStepsPerSecond.end() ? "-" : Rate(gym->second);
-    std::string ratio = gym == kGymnasiumStepsPerSecond.end()
-                            ? "-"
-                            : fmt::format("{:.0f}x", single / gym->second);
+    std::string ratio =
+        gym == kGymnasiumStepsPerSecond.end() ? "-" : fmt::format("{:.0f}x", single / gym->second);
     fmt::print("{:<26} {:>11} {:>11} {:>9} {:>11} {:>11} {:>7.2f}x\n", id, Rate(single), gym_s,
                ratio, Rate(pool1), Rate(pool2), pool2 / pool1);
   }
@@ -62,7 +61,8 @@ void AddBenchCommand(CLI::App& app) {
   CLI::App* bench = app.add_subcommand("bench", "Speed benchmarks");
   bench->require_subcommand(1);
   auto o = std::make_shared<BenchOptions>();
-  CLI::App* envs = bench->add_subcommand("envs", "Env steps/s: single env, pool at 1 and 2 threads");
+  CLI::App* envs =
+      bench->add_subcommand("envs", "Env steps/s: single env, pool at 1 and 2 threads");
   envs->add_option("--seconds", o->seconds, "time per measurement")->capture_default_str();
   envs->add_option("--ids", o->ids, "env ids (default: all)");
   envs->add_option("--pool-envs", o->pool_envs, "envs in the pool")->capture_default_str();

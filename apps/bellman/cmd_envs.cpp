@@ -9,8 +9,7 @@ namespace bellman::cli {
 void AddEnvsCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("envs", "List environment ids with their spaces");
   cmd->callback([] {
-    fmt::print("{:<36} {:<9} {:<29} {}\n", "id", "max_steps", "action_space",
-               "observation_space");
+    fmt::print("{:<36} {:<9} {:<29} {}\n", "id", "max_steps", "action_space", "observation_space");
     for (const std::string& id : EnvIds()) {
       const EnvRegistration* reg = FindEnv(id);
       std::unique_ptr<Env> env = MakeEnv(id);

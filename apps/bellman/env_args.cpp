@@ -31,7 +31,8 @@ EnvArgs ParseEnvArgs(const std::vector<std::string>& assignments) {
   for (const std::string& a : assignments) {
     size_t eq = a.find('=');
     if (eq == std::string::npos || eq == 0) {
-      throw Error(fmt::format("--env-arg '{}' must look like key=value (e.g. is_slippery=false)", a));
+      throw Error(
+          fmt::format("--env-arg '{}' must look like key=value (e.g. is_slippery=false)", a));
     }
     try {
       args[a.substr(0, eq)] = ParseValue(a.substr(eq + 1));

@@ -15,7 +15,8 @@ std::string TypeName(double) { return "a number"; }
 void ApplyOverride(YAML::Node& root, const std::string& assignment) {
   size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw Error(fmt::format("override '{}' must look like key=value (e.g. gamma=0.98)", assignment));
+    throw Error(
+        fmt::format("override '{}' must look like key=value (e.g. gamma=0.98)", assignment));
   }
   std::string key = assignment.substr(0, eq);
   YAML::Node value;

@@ -54,8 +54,7 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
 // Shortest round-trip decimal of v as the dtype holds it (numpy prints float32 bounds from the
 // float32 value: -0.41887903, not -0.418879032135009765625).
 std::string ShortestRepr(double v, DType dtype) {
-  return dtype == DType::kFloat32 ? fmt::format("{}", static_cast<float>(v))
-                                  : fmt::format("{}", v);
+  return dtype == DType::kFloat32 ? fmt::format("{}", static_cast<float>(v)) : fmt::format("{}", v);
 }
 
 // str() of a numpy float scalar: "-1.0", "0.07", "inf".

@@ -36,8 +36,8 @@ StepResult Env::Step(const void* action, void* obs) {
   if (as.kind() == Space::Kind::kDiscrete) {
     int64_t a = *static_cast<const int64_t*>(action);
     if (a < as.start() || a >= as.start() + as.n()) {
-      throw Error(fmt::format("{}: action {} is outside the action space {}", spec_.id, a,
-                              as.ToString()));
+      throw Error(
+          fmt::format("{}: action {} is outside the action space {}", spec_.id, a, as.ToString()));
     }
   }
   StepResult r = DoStep(action, obs);

@@ -114,8 +114,8 @@ std::optional<std::vector<std::string>> EnvArgReader::GetStringList(const std::s
   const EnvArg* v = Find(key);
   if (!v) return std::nullopt;
   if (auto* s = std::get_if<std::vector<std::string>>(v)) return *s;
-  throw Error(fmt::format("{}: argument '{}' must be a list of strings, got {}", id_, key,
-                          KindName(*v)));
+  throw Error(
+      fmt::format("{}: argument '{}' must be a list of strings, got {}", id_, key, KindName(*v)));
 }
 
 bool EnvArgReader::IsNone(const std::string& key) const {

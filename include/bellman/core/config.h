@@ -58,8 +58,8 @@ T ReadScalar(const YAML::Node& node, const std::string& path) {
   try {
     return node.as<T>();
   } catch (const YAML::Exception&) {
-    throw Error(fmt::format("config key '{}' must be {}, got '{}'", path, TypeName(T{}),
-                            node.Scalar()));
+    throw Error(
+        fmt::format("config key '{}' must be {}, got '{}'", path, TypeName(T{}), node.Scalar()));
   }
 }
 

@@ -39,11 +39,11 @@ class Space {
   int64_t flat_size() const;
   size_t byte_size() const { return static_cast<size_t>(flat_size()) * DTypeSize(dtype_); }
 
-  int64_t n() const { return n_; }          // Discrete
-  int64_t start() const { return start_; }  // Discrete
-  const std::vector<double>& low() const { return low_; }    // Box
-  const std::vector<double>& high() const { return high_; }  // Box
-  const std::vector<int64_t>& nvec() const { return nvec_; }  // MultiDiscrete
+  int64_t n() const { return n_; }                              // Discrete
+  int64_t start() const { return start_; }                      // Discrete
+  const std::vector<double>& low() const { return low_; }       // Box
+  const std::vector<double>& high() const { return high_; }     // Box
+  const std::vector<int64_t>& nvec() const { return nvec_; }    // MultiDiscrete
   const std::vector<Space>& spaces() const { return spaces_; }  // Tuple
 
   // Whether the flat sample at `data` (laid out as dtype/shape) lies in the space.

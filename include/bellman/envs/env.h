@@ -98,7 +98,10 @@ class Env {
   virtual void DoReset(void* obs) = 0;
   virtual StepResult DoStep(const void* action, void* obs) = 0;
   // Called by SetState implementations: the episode is live again.
-  void MarkRunning() { needs_reset_ = false; started_ = true; }
+  void MarkRunning() {
+    needs_reset_ = false;
+    started_ = true;
+  }
 
  private:
   EnvSpec spec_;
