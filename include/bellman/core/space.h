@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "bellman/core/rng.h"
@@ -14,6 +15,21 @@ namespace bellman {
 enum class DType { kFloat32, kFloat64, kInt64, kInt8 };
 
 size_t DTypeSize(DType d);
+
+// The DType that a C++ element type stands for (typed views check it against a space).
+template <typename T>
+constexpr DType DTypeOf() {
+  if constexpr (std::is_same_v<T, float>) {
+    return DType::kFloat32;
+  } else if constexpr (std::is_same_v<T, double>) {
+    return DType::kFloat64;
+  } else if constexpr (std::is_same_v<T, int64_t>) {
+    return DType::kInt64;
+  } else {
+    static_assert(std::is_same_v<T, int8_t>, "element type must match a DType");
+    return DType::kInt8;
+  }
+}
 std::string DTypeName(DType d);  // "float32", "float64", "int64", "int8"
 
 class Space {

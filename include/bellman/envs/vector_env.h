@@ -71,21 +71,6 @@ class AlignedArray {
   size_t size_ = 0;
 };
 
-// The DType that a C++ element type stands for (obs<T>() checks it against the space).
-template <typename T>
-constexpr DType DTypeOf() {
-  if constexpr (std::is_same_v<T, float>) {
-    return DType::kFloat32;
-  } else if constexpr (std::is_same_v<T, double>) {
-    return DType::kFloat64;
-  } else if constexpr (std::is_same_v<T, int64_t>) {
-    return DType::kInt64;
-  } else {
-    static_assert(std::is_same_v<T, int8_t>, "observation element type must match a DType");
-    return DType::kInt8;
-  }
-}
-
 // A view of a batch of results, one row per env listed in env_ids. VecEnv::batch() gives the
 // whole batch (env_ids = 0..N-1); EnvPool::Recv() gives the batch_size envs that finished first.
 // The pointers belong to the vector env and stay valid until its next Reset/Step/Recv.

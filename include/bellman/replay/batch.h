@@ -37,17 +37,17 @@ class Batch {
   // Typed views; throw bellman::Error when T does not match the column's dtype.
   template <typename T>
   std::span<const T> obs() const {
-    CheckType(obs_dtype_, DTypeFor<T>(), "obs");
+    CheckType(obs_dtype_, DTypeOf<T>(), "obs");
     return {reinterpret_cast<const T*>(obs_.data()), Elements(obs_bytes_, sizeof(T))};
   }
   template <typename T>
   std::span<const T> next_obs() const {
-    CheckType(obs_dtype_, DTypeFor<T>(), "next_obs");
+    CheckType(obs_dtype_, DTypeOf<T>(), "next_obs");
     return {reinterpret_cast<const T*>(next_obs_.data()), Elements(obs_bytes_, sizeof(T))};
   }
   template <typename T>
   std::span<const T> action() const {
-    CheckType(action_dtype_, DTypeFor<T>(), "action");
+    CheckType(action_dtype_, DTypeOf<T>(), "action");
     return {reinterpret_cast<const T*>(action_.data()), Elements(action_bytes_, sizeof(T))};
   }
   std::span<const float> reward() const { return {reward_.data(), Rows()}; }
@@ -76,19 +76,6 @@ class Batch {
   const std::byte* action_data() const { return action_.data(); }
 
  private:
-  template <typename T>
-  static constexpr DType DTypeFor() {
-    if constexpr (std::is_same_v<T, float>) {
-      return DType::kFloat32;
-    } else if constexpr (std::is_same_v<T, double>) {
-      return DType::kFloat64;
-    } else if constexpr (std::is_same_v<T, int64_t>) {
-      return DType::kInt64;
-    } else {
-      static_assert(std::is_same_v<T, int8_t>, "element type must match a DType");
-      return DType::kInt8;
-    }
-  }
   static void CheckType(DType have, DType want, const char* column);
   size_t Rows() const { return static_cast<size_t>(size_); }
   size_t Elements(size_t row_bytes, size_t elem) const { return Rows() * row_bytes / elem; }
