@@ -26,7 +26,9 @@ DType DTypeFromPython(py::handle dtype) {
   if (name == "float64") return DType::kFloat64;
   if (name == "int64") return DType::kInt64;
   if (name == "int8") return DType::kInt8;
-  throw Error(fmt::format("Box dtype must be float32, float64, int64 or int8, got {}", name));
+  if (name == "uint8") return DType::kUint8;
+  throw Error(
+      fmt::format("Box dtype must be float32, float64, int64, int8 or uint8, got {}", name));
 }
 
 // A Box bound as Gymnasium stores it: an array of the space's dtype (float32 CartPole bounds are
@@ -307,6 +309,8 @@ py::dtype NumpyDType(DType d) {
       return py::dtype::of<int64_t>();
     case DType::kInt8:
       return py::dtype::of<int8_t>();
+    case DType::kUint8:
+      return py::dtype::of<uint8_t>();
   }
   return py::dtype::of<double>();
 }

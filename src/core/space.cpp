@@ -21,6 +21,7 @@ size_t DTypeSize(DType d) {
     case DType::kInt64:
       return 8;
     case DType::kInt8:
+    case DType::kUint8:
       return 1;
   }
   return 0;
@@ -36,6 +37,8 @@ std::string DTypeName(DType d) {
       return "int64";
     case DType::kInt8:
       return "int8";
+    case DType::kUint8:
+      return "uint8";
   }
   return "?";
 }
@@ -59,6 +62,9 @@ std::string ShortestRepr(double v, DType dtype) {
 
 // str() of a numpy float scalar: "-1.0", "0.07", "inf".
 std::string ScalarString(double v, DType dtype) {
+  if (dtype == DType::kInt64 || dtype == DType::kInt8 || dtype == DType::kUint8) {
+    return fmt::format("{}", static_cast<int64_t>(v));  // numpy int scalars print bare
+  }
   if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
   if (std::isnan(v)) return "nan";
   std::string r = ShortestRepr(v, dtype);
@@ -130,6 +136,8 @@ double ReadAsDouble(const void* data, DType d, int64_t i) {
       return static_cast<double>(static_cast<const int64_t*>(data)[i]);
     case DType::kInt8:
       return static_cast<const int8_t*>(data)[i];
+    case DType::kUint8:
+      return static_cast<const uint8_t*>(data)[i];
   }
   return 0;
 }
@@ -285,6 +293,9 @@ void Space::Sample(Rng& rng, void* out) const {
             break;
           case DType::kInt8:
             static_cast<int8_t*>(out)[i] = static_cast<int8_t>(std::floor(v));
+            break;
+          case DType::kUint8:
+            static_cast<uint8_t*>(out)[i] = static_cast<uint8_t>(std::floor(v));
             break;
         }
       }

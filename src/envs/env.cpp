@@ -19,7 +19,10 @@ Rng& Env::np_random() {
 }
 
 void Env::Reset(std::optional<uint64_t> seed, void* obs) {
-  if (seed) rng_.emplace(*seed);
+  if (seed) {
+    rng_.emplace(*seed);
+    OnSeed(*seed);
+  }
   elapsed_steps_ = 0;
   DoReset(obs);
   needs_reset_ = false;

@@ -9,5 +9,6 @@ namespace bellman {
 
 void RegisterClassicControl(std::vector<EnvRegistration>& out);
 void RegisterToyText(std::vector<EnvRegistration>& out);
+void RegisterMinAtar(std::vector<EnvRegistration>& out);
 
 }  // namespace bellman

@@ -17,6 +17,7 @@ const std::vector<EnvRegistration>& Table() {
     std::vector<EnvRegistration> t;
     RegisterClassicControl(t);
     RegisterToyText(t);
+    RegisterMinAtar(t);
     return t;
   }();
   return table;

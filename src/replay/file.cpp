@@ -71,6 +71,8 @@ uint8_t DTypeCode(DType d) {
       return 2;
     case DType::kInt8:
       return 3;
+    case DType::kUint8:
+      return 4;
   }
   return 255;
 }

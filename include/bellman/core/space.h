@@ -12,7 +12,7 @@
 
 namespace bellman {
 
-enum class DType { kFloat32, kFloat64, kInt64, kInt8 };
+enum class DType { kFloat32, kFloat64, kInt64, kInt8, kUint8 };
 
 size_t DTypeSize(DType d);
 
@@ -25,12 +25,14 @@ constexpr DType DTypeOf() {
     return DType::kFloat64;
   } else if constexpr (std::is_same_v<T, int64_t>) {
     return DType::kInt64;
-  } else {
-    static_assert(std::is_same_v<T, int8_t>, "element type must match a DType");
+  } else if constexpr (std::is_same_v<T, int8_t>) {
     return DType::kInt8;
+  } else {
+    static_assert(std::is_same_v<T, uint8_t>, "element type must match a DType");
+    return DType::kUint8;
   }
 }
-std::string DTypeName(DType d);  // "float32", "float64", "int64", "int8"
+std::string DTypeName(DType d);  // "float32", "float64", "int64", "int8", "uint8"
 
 class Space {
  public:

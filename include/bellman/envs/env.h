@@ -95,6 +95,9 @@ class Env {
 
  protected:
   Env(const Env&) = default;  // for Clone()
+  // Called by Reset(seed) with the seed, before DoReset (envs with their own generator, such as
+  // MinAtar's legacy RandomState, re-seed it here).
+  virtual void OnSeed(uint64_t /*seed*/) {}
   virtual void DoReset(void* obs) = 0;
   virtual StepResult DoStep(const void* action, void* obs) = 0;
   // Called by SetState implementations: the episode is live again.
