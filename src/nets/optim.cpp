@@ -274,6 +274,7 @@ FlatAdam::FlatAdam(std::vector<torch::Tensor> params, torch::optim::AdamOptions 
 torch::Tensor FlatAdam::step(LossClosure closure) {
   torch::Tensor loss = RunClosure(closure);
   torch::NoGradGuard no_grad;
+  const DenormalsAreZero daz;  // see simd.h: subnormal moments cost ~100 cycles each
   param_state_.resize(CountParams(param_groups_));
   ForEachParam<torch::optim::AdamOptions>(
       param_groups_, [&](torch::Tensor& p, size_t index, const torch::optim::AdamOptions& o) {
@@ -357,6 +358,7 @@ FlatRmsProp::FlatRmsProp(std::vector<torch::Tensor> params, torch::optim::RMSpro
 torch::Tensor FlatRmsProp::step(LossClosure closure) {
   torch::Tensor loss = RunClosure(closure);
   torch::NoGradGuard no_grad;
+  const DenormalsAreZero daz;  // see simd.h: subnormal moments cost ~100 cycles each
   param_state_.resize(CountParams(param_groups_));
   ForEachParam<torch::optim::RMSpropOptions>(
       param_groups_, [&](torch::Tensor& p, size_t index, const torch::optim::RMSpropOptions& o) {
@@ -442,6 +444,7 @@ FlatSgd::FlatSgd(std::vector<torch::Tensor> params, torch::optim::SGDOptions opt
 torch::Tensor FlatSgd::step(LossClosure closure) {
   torch::Tensor loss = RunClosure(closure);
   torch::NoGradGuard no_grad;
+  const DenormalsAreZero daz;  // see simd.h: subnormal moments cost ~100 cycles each
   param_state_.resize(CountParams(param_groups_));
   ForEachParam<torch::optim::SGDOptions>(
       param_groups_, [&](torch::Tensor& p, size_t index, const torch::optim::SGDOptions& o) {

@@ -51,6 +51,25 @@ void PolyakLoop(float* __restrict t, const float* __restrict s, int64_t n, float
   for (int64_t i = 0; i < n; ++i) t[i] = t[i] * keep + take * s[i];
 }
 
+// Sum of squares in double with 8 interleaved partial sums: independent dependency chains (the
+// serial loop was latency-bound) in a fixed order, so the result does not depend on the ISA.
+BELLMAN_VECTOR_CLONES
+double SumSquaresLoop(const float* g, int64_t n) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) {
+      const double x = g[i + j];
+      acc[j] += x * x;
+    }
+  }
+  for (; i < n; ++i) {
+    const double x = g[i];
+    acc[0] += x * x;
+  }
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 BELLMAN_VECTOR_CLONES
 void ScaleLoop(float* g, int64_t n, float coef) {
   for (int64_t i = 0; i < n; ++i) g[i] *= coef;
@@ -96,12 +115,9 @@ double ClipGradNorm(const std::vector<torch::Tensor>& params, double max_norm) {
   }
   if (grads.empty()) return 0.0;
   if (!flat) return torch::nn::utils::clip_grad_norm_(params, max_norm);
+  const DenormalsAreZero daz;  // see simd.h
   double sum_sq = 0.0;
-  for (const torch::Tensor& g : grads) {
-    const float* gp = g.data_ptr<float>();
-    const int64_t n = g.numel();
-    for (int64_t i = 0; i < n; ++i) sum_sq += static_cast<double>(gp[i]) * gp[i];
-  }
+  for (const torch::Tensor& g : grads) sum_sq += SumSquaresLoop(g.data_ptr<float>(), g.numel());
   const auto total = static_cast<float>(std::sqrt(sum_sq));
   // torch: clip_coef = max_norm / (total_norm + 1e-6), a float32 tensor, clamped to 1.
   const float coef = static_cast<float>(max_norm) / (total + static_cast<float>(1e-6));

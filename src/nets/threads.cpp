@@ -7,9 +7,18 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <mutex>
 #include <string>
 
 #include "bellman/core/error.h"
+
+// OpenBLAS's DYNAMIC_ARCH entry points (driver/others/dynamic.c): quit forgets the kernel table,
+// init picks it again, reading OPENBLAS_CORETYPE first. Weak: an OpenBLAS built for one CPU
+// (no DYNAMIC_ARCH) lacks them, and then there is nothing to choose.
+extern "C" {
+void gotoblas_dynamic_init(void) __attribute__((weak));
+void gotoblas_dynamic_quit(void) __attribute__((weak));
+}
 
 namespace bellman::nets {
 
@@ -18,6 +27,7 @@ void SetNumThreads(int torch_threads, int blas_threads) {
     throw Error(fmt::format("thread counts must be >= 1, got torch_threads={} blas_threads={}",
                             torch_threads, blas_threads));
   }
+  UseBestBlasKernels();
   torch::set_num_threads(torch_threads);
   openblas_set_num_threads(blas_threads);
 }
@@ -44,6 +54,24 @@ std::string SuggestedBlasCore() {
   if (avx2 && !has_avx2_core) return "Haswell";
 #endif
   return "";
+}
+
+std::string UseBestBlasKernels() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const std::string core = SuggestedBlasCore();
+    if (core.empty() || gotoblas_dynamic_init == nullptr || gotoblas_dynamic_quit == nullptr) {
+      return;
+    }
+    // dynamic.c's force_coretype checks that the CPU and the OS support the kernel's
+    // instructions and falls back otherwise, so a wrong suggestion cannot crash.
+    if (setenv("OPENBLAS_CORETYPE", core.c_str(), 1) != 0) return;
+    gotoblas_dynamic_quit();
+    gotoblas_dynamic_init();
+    // Child processes (and this process's later checks) see the environment as it was.
+    unsetenv("OPENBLAS_CORETYPE");
+  });
+  return BlasCoreName();
 }
 
 void ReexecWithSuggestedBlasCore(char** argv) {

@@ -10,6 +10,7 @@ namespace bellman::nets {
 // its own pool (nproc threads by default) that torch::set_num_threads does not touch: on a 2-core
 // machine two BLAS threads next to torch's pool make small-net updates 3-6x slower and change the
 // floating-point results of a GEMM, so keep blas_threads = 1 for reproducible runs.
+// Also switches OpenBLAS to the best kernels for this CPU (UseBestBlasKernels, once).
 // Throws bellman::Error if either count is < 1.
 void SetNumThreads(int torch_threads, int blas_threads = 1);
 
@@ -27,6 +28,13 @@ std::string BlasCoreName();
 // (AVX-512 F/CD/BW/DQ/VL) or "Haswell" (AVX2 + FMA); "" when OpenBLAS's choice is right, or when
 // OPENBLAS_CORETYPE is set (an explicit choice always stands).
 std::string SuggestedBlasCore();
+
+// Switches OpenBLAS, in this process, to SuggestedBlasCore() through OpenBLAS's own dynamic-arch
+// initialisation (as if OPENBLAS_CORETYPE had been set at load time). bellman calls it from
+// SetNumThreads, so the CLI, the tests, the benchmarks and Python all compute with the same
+// kernels. Runs once per process; call it before other threads use BLAS (the swap is not
+// synchronised with a GEMM in flight). Returns the kernel set in use afterwards.
+std::string UseBestBlasKernels();
 
 // For the top of main(), before any thread starts: when SuggestedBlasCore() is not empty, sets
 // OPENBLAS_CORETYPE to it and re-executes the program (/proc/self/exe) with the same arguments.
