@@ -204,7 +204,8 @@ const std::vector<std::string>& MinAtarGames() {
 
 std::unique_ptr<Env> MakeMinAtar(const std::string& game, const MinAtarOptions& options) {
   const GameInfo& info = FindGame(game);
-  return Make(info, fmt::format("MinAtar/{}-v{}", info.title, options.use_minimal_action_set),
+  return Make(info,
+              fmt::format("MinAtar/{}-v{}", info.title, options.use_minimal_action_set ? 1 : 0),
               options);
 }
 
