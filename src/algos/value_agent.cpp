@@ -1,0 +1,386 @@
+// The DQN family's shared machinery (see include/bellman/algos/value_agent.h, docs/dqn.md).
+#include "bellman/algos/value_agent.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "bellman/core/error.h"
+#include "bellman/nets/optim.h"
+#include "bellman/nets/params.h"
+#include "bellman/nets/q_network.h"
+
+namespace bellman::algos {
+
+namespace {
+
+void Check(bool ok, const std::string& message) {
+  if (!ok) throw Error(message);
+}
+
+bool Finite(double x) { return std::isfinite(x); }
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// RngState as int64 words for a torch archive: state hi/lo, inc hi/lo, has_uint32, uinteger.
+torch::Tensor RngToTensor(const RngState& s) {
+  auto t = torch::empty({6}, torch::kInt64);
+  auto* p = t.data_ptr<int64_t>();
+  p[0] = static_cast<int64_t>(static_cast<uint64_t>(s.state >> 64));
+  p[1] = static_cast<int64_t>(static_cast<uint64_t>(s.state));
+  p[2] = static_cast<int64_t>(static_cast<uint64_t>(s.inc >> 64));
+  p[3] = static_cast<int64_t>(static_cast<uint64_t>(s.inc));
+  p[4] = s.has_uint32 ? 1 : 0;
+  p[5] = static_cast<int64_t>(s.uinteger);
+  return t;
+}
+
+RngState RngFromTensor(const torch::Tensor& t, const char* what) {
+  Check(t.numel() == 6 && t.scalar_type() == torch::kInt64,
+        fmt::format("{} must hold 6 int64 words", what));
+  const auto* p = t.data_ptr<int64_t>();
+  auto u128 = [](int64_t hi, int64_t lo) {
+    return (static_cast<unsigned __int128>(static_cast<uint64_t>(hi)) << 64) |
+           static_cast<uint64_t>(lo);
+  };
+  RngState s;
+  s.state = u128(p[0], p[1]);
+  s.inc = u128(p[2], p[3]);
+  s.has_uint32 = p[4] != 0;
+  s.uinteger = static_cast<uint32_t>(p[5]);
+  return s;
+}
+
+}  // namespace
+
+std::vector<int64_t> ValueInputShape(const Space& space, const std::string& algo) {
+  if (space.kind() == Space::Kind::kDiscrete) return {space.n()};  // one-hot
+  if (space.kind() == Space::Kind::kBox &&
+      (space.dtype() == DType::kFloat32 || space.dtype() == DType::kUint8)) {
+    return space.shape();
+  }
+  throw Error(
+      fmt::format("{}: observation space {} is not supported (float32 or uint8 Box, or Discrete)",
+                  algo, space.ToString()));
+}
+
+void ValueAgentConfig::Validate(const std::string& algo) const {
+  const std::string& a = algo;
+  Check(gamma >= 0.0 && gamma <= 1.0, fmt::format("{}.gamma must be in [0, 1], got {}", a, gamma));
+  Check(lr > 0.0 && Finite(lr), fmt::format("{}.lr must be a finite number > 0, got {}", a, lr));
+  Check(optimizer == "adam" || optimizer == "rmsprop",
+        fmt::format("{}.optimizer must be adam or rmsprop, got '{}'", a, optimizer));
+  Check(adam_eps >= 0.0, fmt::format("{}.adam_eps must be >= 0, got {}", a, adam_eps));
+  Check(rmsprop_alpha >= 0.0 && rmsprop_alpha < 1.0,
+        fmt::format("{}.rmsprop_alpha must be in [0, 1), got {}", a, rmsprop_alpha));
+  Check(rmsprop_eps >= 0.0, fmt::format("{}.rmsprop_eps must be >= 0, got {}", a, rmsprop_eps));
+  Check(batch_size >= 1, fmt::format("{}.batch_size must be >= 1, got {}", a, batch_size));
+  Check(buffer_size >= 1, fmt::format("{}.buffer_size must be >= 1, got {}", a, buffer_size));
+  Check(learning_starts >= 0,
+        fmt::format("{}.learning_starts must be >= 0, got {}", a, learning_starts));
+  Check(train_freq >= 1, fmt::format("{}.train_freq must be >= 1, got {}", a, train_freq));
+  Check(gradient_steps >= 1 || gradient_steps == -1,
+        fmt::format("{}.gradient_steps must be >= 1 or -1 (one per env step), got {}", a,
+                    gradient_steps));
+  Check(target_update_interval >= 1,
+        fmt::format("{}.target_update_interval must be >= 1, got {}", a, target_update_interval));
+  Check(tau > 0.0 && tau <= 1.0, fmt::format("{}.tau must be in (0, 1], got {}", a, tau));
+  Check(n_step >= 1, fmt::format("{}.n_step must be >= 1, got {}", a, n_step));
+  Check(per_alpha >= 0.0, fmt::format("{}.per_alpha must be >= 0, got {}", a, per_alpha));
+  Check(per_beta0 >= 0.0 && per_beta0 <= 1.0,
+        fmt::format("{}.per_beta0 must be in [0, 1], got {}", a, per_beta0));
+  Check(per_beta_steps >= 0,
+        fmt::format("{}.per_beta_steps must be >= 0, got {}", a, per_beta_steps));
+  Check(
+      Finite(max_grad_norm),
+      fmt::format("{}.max_grad_norm must be finite (<= 0: no clipping), got {}", a, max_grad_norm));
+  Check(exploration_fraction > 0.0 && exploration_fraction <= 1.0,
+        fmt::format("{}.exploration_fraction must be in (0, 1], got {}", a, exploration_fraction));
+  Check(exploration_initial_eps >= 0.0 && exploration_initial_eps <= 1.0,
+        fmt::format("{}.exploration_initial_eps must be in [0, 1], got {}", a,
+                    exploration_initial_eps));
+  Check(
+      exploration_final_eps >= 0.0 && exploration_final_eps <= 1.0,
+      fmt::format("{}.exploration_final_eps must be in [0, 1], got {}", a, exploration_final_eps));
+  Check(Finite(reward_shift),
+        fmt::format("{}.reward_shift must be a finite number, got {}", a, reward_shift));
+  net.Validate();
+}
+
+double LinearEpsilon(double initial, double final_eps, double fraction, int64_t step,
+                     int64_t total) {
+  // SB3's get_linear_fn(start, end, end_fraction) evaluated at progress_remaining = 1 - step/total.
+  const double progress_remaining =
+      1.0 - static_cast<double>(step) / static_cast<double>(std::max<int64_t>(total, 1));
+  const double done = 1.0 - progress_remaining;
+  if (done > fraction) return final_eps;
+  return initial + done * (final_eps - initial) / fraction;
+}
+
+ValueAgent::ValueAgent(const ValueAgentConfig& config, AlgoContext& context, std::string name)
+    : config_(config),
+      name_(std::move(name)),
+      env_(context.env),
+      num_envs_(context.num_envs),
+      total_timesteps_(context.total_timesteps),
+      device_(context.device),
+      explore_rng_(context.explore_rng),
+      sample_rng_(context.net_rng),
+      profile_(context.profile) {
+  config_.Validate(name_);
+  Check(env_.action_space.kind() == Space::Kind::kDiscrete,
+        fmt::format("{} needs a Discrete action space, {} has {}", name_, env_.id,
+                    env_.action_space.ToString()));
+  obs_shape_ = ValueInputShape(env_.observation_space, name_);
+  num_actions_ = env_.action_space.n();
+  epsilon_ = config_.exploration_initial_eps;
+}
+
+void ValueAgent::SetNetworks(std::shared_ptr<torch::nn::Module> online,
+                             std::shared_ptr<torch::nn::Module> target) {
+  online_ = std::move(online);
+  target_ = std::move(target);
+  for (auto& p : target_->parameters()) p.requires_grad_(false);
+  nets::OptimizerConfig oc;
+  oc.name = config_.optimizer;
+  oc.lr = config_.lr;
+  oc.eps = config_.optimizer == "adam" ? config_.adam_eps : config_.rmsprop_eps;
+  oc.alpha = config_.rmsprop_alpha;
+  oc.centered = config_.rmsprop_centered;
+  oc.fast_path = config_.net.fast_path;
+  optimizer_ = nets::MakeOptimizer(oc, online_->parameters());
+}
+
+torch::Tensor ValueAgent::ObsTensor(const void* obs, int64_t n) const {
+  const Space& space = env_.observation_space;
+  if (space.kind() == Space::Kind::kDiscrete) {
+    const int64_t width = obs_shape_[0];
+    torch::Tensor out = torch::zeros({n, width}, torch::kFloat32);
+    auto* o = out.data_ptr<float>();
+    const auto* s = static_cast<const int64_t*>(obs);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t k = s[i] - space.start();
+      if (k < 0 || k >= width) {
+        throw Error(fmt::format("{}: observation {} is outside {}", name_, s[i], space.ToString()));
+      }
+      o[i * width + k] = 1.0f;
+    }
+    return out;
+  }
+  std::vector<int64_t> shape{n};
+  shape.insert(shape.end(), obs_shape_.begin(), obs_shape_.end());
+  if (space.dtype() == DType::kUint8) {
+    // MinAtar's boolean grids: to float32 for the network (one copy of n * 100 * C bytes).
+    return torch::from_blob(const_cast<void*>(obs), shape, torch::kUInt8).to(torch::kFloat32);
+  }
+  // The network never writes into its input: the const_cast only satisfies from_blob's void*.
+  return torch::from_blob(const_cast<void*>(obs), shape, torch::kFloat32);
+}
+
+void ValueAgent::CheckFinite(const torch::Tensor& t, const char* what) const {
+  if (!torch::isfinite(t).all().item<bool>()) {
+    throw Error(fmt::format(
+        "{}: non-finite values (NaN or Inf) in {} at gradient step {} (env step {}); lower "
+        "{}.lr or set {}.max_grad_norm",
+        name_, what, num_updates_ + 1, env_steps_, name_, name_));
+  }
+}
+
+void ValueAgent::Act(const void* obs, int64_t n, bool explore, int64_t* actions) {
+  const int64_t start = env_.action_space.start();
+  if (explore && env_steps_ < config_.learning_starts) {
+    // SB3: uniform random actions until learning_starts, no forward pass.
+    for (int64_t i = 0; i < n; ++i) actions[i] = start + explore_rng_.Integers(0, num_actions_);
+    return;
+  }
+  {
+    torch::NoGradGuard no_grad;
+    if (explore) BeforeForward(/*update=*/false);
+    torch::Tensor greedy = ActionValues(ObsTensor(obs, n)).argmax(1).contiguous();
+    const auto* g = greedy.data_ptr<int64_t>();
+    for (int64_t i = 0; i < n; ++i) actions[i] = start + g[i];
+  }
+  if (explore) {
+    // Epsilon-greedy per env (one uniform draw per env, and one more for a random action).
+    for (int64_t i = 0; i < n; ++i) {
+      if (explore_rng_.Random() < epsilon_) {
+        actions[i] = start + explore_rng_.Integers(0, num_actions_);
+      }
+    }
+  }
+}
+
+Metrics ValueAgent::Update(const Batch& batch) {
+  // Profiling reads the clock only when on; CPU tensors compute eagerly, so a phase's time is
+  // the time of its own ops.
+  const Clock::time_point t0 = profile_ ? Clock::now() : Clock::time_point{};
+  const int64_t b = batch.size();
+  torch::Tensor obs = ObsTensor(batch.obs_data(), b);
+  torch::Tensor next_obs = ObsTensor(batch.next_obs_data(), b);
+  torch::Tensor actions =
+      torch::from_blob(const_cast<std::byte*>(batch.action_data()), {b, 1}, torch::kInt64);
+  if (env_.action_space.start() != 0) actions = actions - env_.action_space.start();
+  torch::Tensor reward =
+      torch::from_blob(const_cast<float*>(batch.reward().data()), {b}, torch::kFloat32);
+  if (config_.reward_shift != 0.0) reward = reward + static_cast<float>(config_.reward_shift);
+  torch::Tensor discount =
+      torch::from_blob(const_cast<float*>(batch.discount().data()), {b}, torch::kFloat32);
+  if (!device_.is_cpu()) {
+    obs = obs.to(device_);
+    next_obs = next_obs.to(device_);
+    actions = actions.to(device_);
+    reward = reward.to(device_);
+    discount = discount.to(device_);
+  }
+
+  BeforeForward(/*update=*/true);
+  LossTerms terms = Loss(obs, actions, reward, discount, next_obs);
+  torch::Tensor loss;
+  if (config_.prioritized) {
+    // Schaul et al. 2016, Algorithm 1 line 12: importance weights correct PER's bias.
+    torch::Tensor weights =
+        torch::from_blob(const_cast<float*>(batch.weights().data()), {b}, torch::kFloat32);
+    loss = (weights.to(device_) * terms.elementwise).mean();
+  } else {
+    loss = terms.elementwise.mean();
+  }
+  const double loss_value = loss.item<double>();
+  if (!std::isfinite(loss_value)) CheckFinite(loss, "loss");
+
+  Clock::time_point t1, t2, t3;
+  if (profile_) t1 = Clock::now();
+  nets::ZeroGrad(*optimizer_);
+  loss.backward();
+  if (profile_) t2 = Clock::now();
+  if (config_.max_grad_norm > 0.0) {
+    nets::ClipGradNorm(online_->parameters(), config_.max_grad_norm);
+  }
+  optimizer_->step();
+  if (profile_) {
+    t3 = Clock::now();
+    forward_seconds_ += Seconds(t0, t1);
+    backward_seconds_ += Seconds(t1, t2);
+    optimizer_seconds_ += Seconds(t2, t3);
+  }
+  ++num_updates_;
+
+  if (config_.prioritized) {
+    torch::Tensor td = terms.td_abs.to(torch::kCPU).contiguous();
+    const float* p = td.data_ptr<float>();
+    td_errors_.assign(p, p + b);
+  }
+  return {{"loss", loss_value}, {"q_mean", terms.q_taken.mean().item<double>()}};
+}
+
+void ValueAgent::OnEnvStep(int64_t env_steps) {
+  env_steps_ = env_steps;
+  ++num_env_calls_;
+  // SB3 DQN._on_step: the target interval is counted in env steps, i.e. every
+  // max(interval / num_envs, 1) vector steps.
+  const int64_t every = std::max<int64_t>(config_.target_update_interval / num_envs_, 1);
+  if (num_env_calls_ % every == 0) {
+    const Clock::time_point t0 = profile_ ? Clock::now() : Clock::time_point{};
+    if (config_.tau >= 1.0) {
+      nets::HardUpdate(*target_, *online_);
+    } else {
+      nets::SoftUpdate(*target_, *online_, config_.tau);
+    }
+    ++num_target_updates_;
+    if (profile_) target_seconds_ += Seconds(t0, Clock::now());
+  }
+  epsilon_ = LinearEpsilon(config_.exploration_initial_eps, config_.exploration_final_eps,
+                           config_.exploration_fraction, env_steps_, total_timesteps_);
+}
+
+Metrics ValueAgent::Stats() const {
+  return {{"epsilon", epsilon_},
+          {"gradient_steps", static_cast<double>(num_updates_)},
+          {"target_updates", static_cast<double>(num_target_updates_)}};
+}
+
+Metrics ValueAgent::ProfileSeconds() const {
+  if (!profile_) return {};
+  return {{"forward", forward_seconds_},
+          {"backward", backward_seconds_},
+          {"optimizer", optimizer_seconds_},
+          {"target_update", target_seconds_}};
+}
+
+OffPolicySchedule ValueAgent::schedule() const {
+  OffPolicySchedule s;
+  s.learning_starts = config_.learning_starts;
+  s.train_freq = config_.train_freq;
+  s.gradient_steps = config_.gradient_steps;
+  s.batch_size = config_.batch_size;
+  s.replay.capacity = config_.buffer_size;
+  s.replay.n_step = config_.n_step;
+  s.replay.gamma = config_.gamma;
+  s.replay.num_envs = num_envs_;
+  s.replay.prioritized = config_.prioritized;
+  s.replay.per.alpha = config_.per_alpha;
+  s.replay.per.beta0 = config_.per_beta0;
+  s.replay.per.beta_steps =
+      config_.per_beta_steps > 0 ? config_.per_beta_steps : std::max<int64_t>(total_timesteps_, 1);
+  return s;
+}
+
+void ValueAgent::Save(const std::filesystem::path& dir) const {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive net, target, optim;
+  online_->save(net);
+  target_->save(target);
+  optimizer_->save(optim);
+  archive.write("q_net", net);
+  archive.write("q_target", target);
+  archive.write("optimizer", optim);
+  auto counters =
+      torch::tensor({num_updates_, num_env_calls_, num_target_updates_, env_steps_}, torch::kInt64);
+  archive.write("counters", counters);
+  archive.write("epsilon", torch::tensor({epsilon_}, torch::kFloat64));
+  archive.write("explore_rng", RngToTensor(explore_rng_.state()));
+  archive.write("sample_rng", RngToTensor(sample_rng_.state()));
+  archive.save_to((dir / (name_ + ".pt")).string());
+}
+
+void ValueAgent::Load(const std::filesystem::path& dir) {
+  const std::string path = (dir / (name_ + ".pt")).string();
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    torch::serialize::InputArchive net, target, optim;
+    archive.read("q_net", net);
+    archive.read("q_target", target);
+    archive.read("optimizer", optim);
+    online_->load(net);
+    target_->load(target);
+    optimizer_->load(optim);
+    torch::Tensor counters, epsilon, rng, sample;
+    archive.read("counters", counters);
+    archive.read("epsilon", epsilon);
+    archive.read("explore_rng", rng);
+    archive.read("sample_rng", sample);
+    Check(counters.numel() == 4, "counters must hold 4 values");
+    const auto* c = counters.data_ptr<int64_t>();
+    num_updates_ = c[0];
+    num_env_calls_ = c[1];
+    num_target_updates_ = c[2];
+    env_steps_ = c[3];
+    epsilon_ = epsilon.data_ptr<double>()[0];
+    explore_rng_.set_state(RngFromTensor(rng, "explore_rng"));
+    sample_rng_.set_state(RngFromTensor(sample, "sample_rng"));
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: {}", path, e.what()));
+  } catch (const c10::Error& e) {
+    throw Error(fmt::format("{}: not a {} checkpoint for this config ({})", path, name_,
+                            e.what_without_backtrace()));
+  }
+  for (auto& p : target_->parameters()) p.requires_grad_(false);
+}
+
+}  // namespace bellman::algos
