@@ -201,7 +201,7 @@ void ValueAgent::Act(const void* obs, int64_t n, bool explore, int64_t* actions)
   }
   {
     torch::NoGradGuard no_grad;
-    if (explore) BeforeForward(/*update=*/false);
+    BeforeForward(explore ? Phase::kExplore : Phase::kEvaluate);
     torch::Tensor greedy = ActionValues(ObsTensor(obs, n)).argmax(1).contiguous();
     const auto* g = greedy.data_ptr<int64_t>();
     for (int64_t i = 0; i < n; ++i) actions[i] = start + g[i];
@@ -239,7 +239,7 @@ Metrics ValueAgent::Update(const Batch& batch) {
     discount = discount.to(device_);
   }
 
-  BeforeForward(/*update=*/true);
+  BeforeForward(Phase::kUpdate);
   LossTerms terms = Loss(obs, actions, reward, discount, next_obs);
   torch::Tensor loss;
   if (config_.prioritized) {

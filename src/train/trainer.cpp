@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -705,6 +706,11 @@ fs::path FindConfigsDir() {
   throw Error("cannot find the configs/ directory of presets; set BELLMAN_CONFIGS_DIR");
 }
 
+std::string SlashesToUnderscores(std::string s) {
+  std::replace(s.begin(), s.end(), '/', '_');
+  return s;
+}
+
 }  // namespace
 
 void TrainConfig::Validate() const {
@@ -727,7 +733,13 @@ void TrainConfig::Validate() const {
 
 std::string PresetPath(const std::string& algo, const std::string& env) {
   const fs::path dir = FindConfigsDir();
-  const fs::path path = dir / algo / (env + ".yaml");
+  fs::path path = dir / algo / (env + ".yaml");
+  // A family preset (configs/<algo>/MinAtar.yaml) serves every id of the family
+  // ("MinAtar/<Game>-v1") that has no preset of its own.
+  if (const size_t slash = env.find('/'); !fs::exists(path) && slash != std::string::npos) {
+    const fs::path family = dir / algo / (env.substr(0, slash) + ".yaml");
+    if (fs::exists(family)) path = family;
+  }
   if (!fs::exists(path)) {
     std::vector<std::string> presets;
     if (fs::is_directory(dir / algo)) {
@@ -763,7 +775,9 @@ TrainResult Train(const TrainOptions& options) {
     resolved = Resolve(root, options.overrides, &tc);
     run_dir = options.run_dir.empty()
                   ? fs::path(options.runs_root) /
-                        fmt::format("{}-{}-{}-{}", tc.algo, tc.env, tc.seed, Timestamp())
+                        // "MinAtar/Breakout-v1" -> "MinAtar_Breakout-v1": one directory level.
+                        fmt::format("{}-{}-{}-{}", tc.algo, SlashesToUnderscores(tc.env), tc.seed,
+                                    Timestamp())
                   : fs::path(options.run_dir);
     if (fs::exists(run_dir / "checkpoints")) {
       throw Error(

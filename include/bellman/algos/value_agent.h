@@ -135,8 +135,10 @@ class ValueAgent : public OffPolicyAlgorithm {
   virtual LossTerms Loss(const torch::Tensor& obs, const torch::Tensor& actions,
                          const torch::Tensor& reward, const torch::Tensor& discount,
                          const torch::Tensor& next_obs) = 0;
-  // Called before each Update's loss and each exploring Act (noisy nets redraw their noise).
-  virtual void BeforeForward(bool /*update*/) {}
+  // Called before the forward passes of each Update, exploring Act and greedy (evaluation) Act:
+  // noisy nets redraw their noise for the first two and act on their mean weights in the last.
+  enum class Phase { kUpdate, kExplore, kEvaluate };
+  virtual void BeforeForward(Phase /*phase*/) {}
 
   // Throws bellman::Error if t has a NaN or Inf, naming the tensor and the step.
   void CheckFinite(const torch::Tensor& t, const char* what) const;
@@ -182,5 +184,30 @@ class ValueAgent : public OffPolicyAlgorithm {
 // The network input shape of one observation row (Discrete: one-hot width), or a clear error
 // for spaces the DQN family does not take.
 std::vector<int64_t> ValueInputShape(const Space& space, const std::string& algo);
+
+}  // namespace bellman::algos
+
+#include "bellman/core/config.h"
+
+namespace bellman::algos {
+
+// The registry entry of a ValueAgent algorithm whose Config has Validate(name) and whose
+// constructor is Algo(Config, AlgoContext, name). `defaults` lets one algorithm file register
+// variants (Rainbow is C51 with Rainbow's defaults).
+template <class Algo, class Config>
+AlgoRegistration ValueAgentRegistration(const std::string& name, Config defaults = Config()) {
+  auto load = [name, defaults](const YAML::Node& node) {
+    Config c = LoadConfig<Config>(node, name, defaults);
+    c.Validate(name);
+    return c;
+  };
+  return AlgoRegistration{
+      .name = name,
+      .resolve = [load](const YAML::Node& node) { return DumpConfig(load(node)); },
+      .make = [load, name](const YAML::Node& node,
+                           AlgoContext context) -> std::unique_ptr<OffPolicyAlgorithm> {
+        return std::make_unique<Algo>(load(node), std::move(context), name);
+      }};
+}
 
 }  // namespace bellman::algos

@@ -152,10 +152,10 @@ class ConfigDumper {
   YAML::Node node_{YAML::NodeType::Map};
 };
 
-// Loads a config struct from a YAML map; `path` prefixes keys in error messages.
+// Loads a config struct from a YAML map over `cfg` (the defaults: a default-constructed C, or
+// e.g. Rainbow's own); `path` prefixes keys in error messages.
 template <class C>
-C LoadConfig(const YAML::Node& node, const std::string& path = "") {
-  C cfg;
+C LoadConfig(const YAML::Node& node, const std::string& path = "", C cfg = C()) {
   ConfigLoader loader(node, path);
   cfg.Fields(loader);
   loader.Finish();
