@@ -4,20 +4,21 @@
 #         train_freq 256, gradient_steps 128, 50k steps), 5 seeds
 #   fast  CartPole-v1 with the fast preset (configs/dqn/CartPole-v1-fast.yaml, stops at the first
 #         periodic evaluation of 500), 5 seeds
-#   mc    MountainCar-v0, RL Zoo preset, 120k steps (target: final return <= -110), 1 seed
-#   acro  Acrobot-v1, RL Zoo preset, 100k steps (target: final return >= -100), 1 seed
+#   mc    MountainCar-v0, RL Zoo preset, 120k steps (target: final return <= -110), 3 seeds
+#   acro  Acrobot-v1, RL Zoo preset, 100k steps (target: final return >= -100), 3 seeds
 # Every run has `profile: true`: the per-phase times (env, replay, act, forward, backward,
 # optimizer, ...) are printed from summary.json. Prints the final evaluation (10 episodes on seeds
 # no training or periodic evaluation saw) and the wall time per seed, mean +/- std per preset, and
 # the ratio against Stable-Baselines3's learn time for the zoo preset measured on this machine
 # kind (86-92 s, ../shared/reference/peers.md).
 # Usage: bench/dqn_cartpole.sh [build-dir] [sections...]   (default sections: zoo fast mc acro)
-#        SEEDS="1 2 3 4 5" to change the CartPole seeds.
+#        SEEDS="1 2 3 4 5" to change the CartPole seeds, OTHER_SEEDS="1 2 3" those of mc and acro.
 set -euo pipefail
 BUILD=${1:-build}
 shift || true
 SECTIONS=${*:-zoo fast mc acro}
 SEEDS=${SEEDS:-1 2 3 4 5}
+OTHER_SEEDS=${OTHER_SEEDS:-1 2 3}
 B="$BUILD/bellman"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$(mktemp -d)
@@ -83,10 +84,10 @@ for section in $SECTIONS; do
       summarize fast solve $SEEDS ;;
     mc)
       echo "== MountainCar-v0, RL Zoo hyperparameters, 120k steps (target <= -110)"
-      run mc MountainCar-v0 MountainCar-v0 1 ;;
+      for s in $OTHER_SEEDS; do run mc MountainCar-v0 MountainCar-v0 "$s"; done ;;
     acro)
       echo "== Acrobot-v1, RL Zoo hyperparameters, 100k steps (target >= -100)"
-      run acro Acrobot-v1 Acrobot-v1 1 ;;
+      for s in $OTHER_SEEDS; do run acro Acrobot-v1 Acrobot-v1 "$s"; done ;;
     *) echo "unknown section $section (zoo fast mc acro)" >&2; exit 2 ;;
   esac
 done
