@@ -345,6 +345,7 @@ void ValueAgent::Save(const std::filesystem::path& dir) const {
   archive.write("epsilon", torch::tensor({epsilon_}, torch::kFloat64));
   archive.write("explore_rng", RngToTensor(explore_rng_.state()));
   archive.write("sample_rng", RngToTensor(sample_rng_.state()));
+  SaveExtra(archive);
   archive.save_to((dir / (name_ + ".pt")).string());
 }
 
@@ -374,6 +375,7 @@ void ValueAgent::Load(const std::filesystem::path& dir) {
     epsilon_ = epsilon.data_ptr<double>()[0];
     explore_rng_.set_state(RngFromTensor(rng, "explore_rng"));
     sample_rng_.set_state(RngFromTensor(sample, "sample_rng"));
+    LoadExtra(archive);
   } catch (const Error& e) {
     throw Error(fmt::format("{}: {}", path, e.what()));
   } catch (const c10::Error& e) {

@@ -140,6 +140,10 @@ class ValueAgent : public OffPolicyAlgorithm {
   enum class Phase { kUpdate, kExplore, kEvaluate };
   virtual void BeforeForward(Phase /*phase*/) {}
 
+  // Extra state of a subclass (more networks) in the checkpoint archive.
+  virtual void SaveExtra(torch::serialize::OutputArchive& /*archive*/) const {}
+  virtual void LoadExtra(torch::serialize::InputArchive& /*archive*/) {}
+
   // Throws bellman::Error if t has a NaN or Inf, naming the tensor and the step.
   void CheckFinite(const torch::Tensor& t, const char* what) const;
 
