@@ -1,0 +1,243 @@
+// The distributional / classification value family's losses (include/bellman/algos/value_losses.h).
+#include "bellman/algos/value_losses.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cmath>
+
+#include "bellman/core/error.h"
+
+namespace bellman::algos {
+
+namespace {
+
+void CheckSupport(double v_min, double v_max, int64_t k, const char* what) {
+  if (!(v_min < v_max) || !std::isfinite(v_min) || !std::isfinite(v_max)) {
+    throw Error(
+        fmt::format("{}: v_min ({}) must be below v_max ({}), both finite", what, v_min, v_max));
+  }
+  if (k < 2) throw Error(fmt::format("{}: needs at least 2 atoms/bins, got {}", what, k));
+}
+
+void CheckRows(const torch::Tensor& t, int64_t rows, const char* name, const char* what) {
+  if (t.dim() != 1 || t.size(0) != rows) {
+    throw Error(
+        fmt::format("{}: {} must be [{}], got [{}]", what, name, rows, fmt::join(t.sizes(), ", ")));
+  }
+}
+
+}  // namespace
+
+torch::Tensor CategoricalSupport(double v_min, double v_max, int64_t num_atoms) {
+  CheckSupport(v_min, v_max, num_atoms, "CategoricalSupport");
+  // z_i computed in double and rounded once, so z_0 = v_min and z_{K-1} = v_max exactly.
+  torch::Tensor z = torch::empty({num_atoms}, torch::kFloat32);
+  float* p = z.data_ptr<float>();
+  const double dz = (v_max - v_min) / static_cast<double>(num_atoms - 1);
+  for (int64_t i = 0; i < num_atoms; ++i) {
+    p[i] = static_cast<float>(i == num_atoms - 1 ? v_max : v_min + static_cast<double>(i) * dz);
+  }
+  return z;
+}
+
+torch::Tensor CategoricalProjection(const torch::Tensor& next_probs, const torch::Tensor& reward,
+                                    const torch::Tensor& discount, double v_min, double v_max) {
+  if (next_probs.dim() != 2) {
+    throw Error(fmt::format("CategoricalProjection: next_probs must be [B, K], got [{}]",
+                            fmt::join(next_probs.sizes(), ", ")));
+  }
+  const int64_t b = next_probs.size(0);
+  const int64_t k = next_probs.size(1);
+  CheckSupport(v_min, v_max, k, "CategoricalProjection");
+  CheckRows(reward, b, "reward", "CategoricalProjection");
+  CheckRows(discount, b, "discount", "CategoricalProjection");
+  torch::NoGradGuard no_grad;
+  const torch::Tensor z = CategoricalSupport(v_min, v_max, k).to(next_probs.device());
+  const double dz = (v_max - v_min) / static_cast<double>(k - 1);
+  // Algorithm 1: T z_j = r + gamma z_j, clamped to the support's range.
+  torch::Tensor tz = (reward.unsqueeze(1) + discount.unsqueeze(1) * z.unsqueeze(0))
+                         .clamp(static_cast<float>(v_min), static_cast<float>(v_max));
+  torch::Tensor pos = ((tz - static_cast<float>(v_min)) / static_cast<float>(dz))
+                          .clamp(0.0f, static_cast<float>(k - 1));
+  torch::Tensor lower = pos.floor();
+  torch::Tensor upper = pos.ceil();
+  torch::Tensor m_lower = next_probs * (upper - pos);
+  torch::Tensor m_upper = next_probs * (pos - lower);
+  // pos on an atom (lower == upper): both weights are 0, so all the mass goes to that atom.
+  m_lower = m_lower + next_probs * (lower == upper).to(next_probs.scalar_type());
+  torch::Tensor out = torch::zeros_like(next_probs);
+  out.scatter_add_(1, lower.to(torch::kInt64), m_lower);
+  out.scatter_add_(1, upper.to(torch::kInt64), m_upper);
+  return out;
+}
+
+torch::Tensor QuantileHuberLoss(const torch::Tensor& quantiles, const torch::Tensor& target,
+                                const torch::Tensor& taus, double kappa) {
+  if (quantiles.dim() != 2 || target.dim() != 2 || quantiles.size(0) != target.size(0)) {
+    throw Error(fmt::format(
+        "QuantileHuberLoss: quantiles must be [B, N] and target [B, M], got [{}] and [{}]",
+        fmt::join(quantiles.sizes(), ", "), fmt::join(target.sizes(), ", ")));
+  }
+  const int64_t n = quantiles.size(1);
+  torch::Tensor tau;
+  if (taus.dim() == 1 && taus.size(0) == n) {
+    tau = taus.view({1, n, 1});
+  } else if (taus.dim() == 2 && taus.size(0) == quantiles.size(0) && taus.size(1) == n) {
+    tau = taus.unsqueeze(2);
+  } else {
+    throw Error(fmt::format("QuantileHuberLoss: taus must be [{}] or [{}, {}], got [{}]", n,
+                            quantiles.size(0), n, fmt::join(taus.sizes(), ", ")));
+  }
+  if (!(kappa >= 0.0)) {
+    throw Error(fmt::format("QuantileHuberLoss: kappa must be >= 0, got {}", kappa));
+  }
+  // u_ij = target_j - theta_i: [B, N, M].
+  torch::Tensor u = target.detach().unsqueeze(1) - quantiles.unsqueeze(2);
+  torch::Tensor weight = (tau - (u.detach() < 0).to(u.scalar_type())).abs();
+  torch::Tensor per_pair;
+  if (kappa > 0.0) {
+    const auto k = static_cast<float>(kappa);
+    torch::Tensor abs_u = u.abs();
+    torch::Tensor huber =
+        torch::where(abs_u <= k, 0.5f * u * u, k * (abs_u - 0.5f * k));  // L_kappa (eq. 9)
+    per_pair = weight * huber / k;
+  } else {
+    per_pair = weight * u.abs();
+  }
+  return per_pair.mean(2).sum(1);
+}
+
+torch::Tensor QuantileMidpoints(int64_t n) {
+  if (n < 1) throw Error(fmt::format("QuantileMidpoints: n must be >= 1, got {}", n));
+  return (torch::arange(n, torch::kFloat64) * 2.0 + 1.0)
+      .div(2.0 * static_cast<double>(n))
+      .to(torch::kFloat32);
+}
+
+torch::Tensor CosineBasis(const torch::Tensor& taus, int64_t n) {
+  if (n < 1) throw Error(fmt::format("CosineBasis: n must be >= 1, got {}", n));
+  if (taus.dim() != 2) {
+    throw Error(
+        fmt::format("CosineBasis: taus must be [B, N], got [{}]", fmt::join(taus.sizes(), ", ")));
+  }
+  torch::Tensor i = torch::arange(n, taus.options());
+  return torch::cos(static_cast<float>(M_PI) * i.view({1, 1, n}) * taus.unsqueeze(2));
+}
+
+torch::Tensor DistortTaus(const torch::Tensor& taus, const std::string& measure, double eta) {
+  if (measure == "neutral") return taus;
+  const auto e = static_cast<float>(eta);
+  if (measure == "cvar") return taus * e;
+  if (measure == "wang") return torch::special::ndtr(torch::special::ndtri(taus) + e);
+  if (measure == "pow") {
+    if (eta >= 0.0) return 1.0f - torch::pow(1.0f - taus, 1.0f / (1.0f + e));
+    return torch::pow(taus, 1.0f / (1.0f - e));
+  }
+  if (measure == "cpw") {
+    torch::Tensor te = torch::pow(taus, e);
+    return te / torch::pow(te + torch::pow(1.0f - taus, e), 1.0f / e);
+  }
+  throw Error(fmt::format("risk measure '{}' is unknown; expected neutral, cvar, wang, pow or cpw",
+                          measure));
+}
+
+torch::Tensor HlGaussTarget(const torch::Tensor& y, double v_min, double v_max, int64_t num_bins,
+                            double sigma) {
+  CheckSupport(v_min, v_max, num_bins, "HlGaussTarget");
+  if (!(sigma > 0.0)) throw Error(fmt::format("HlGaussTarget: sigma must be > 0, got {}", sigma));
+  if (y.dim() != 1) {
+    throw Error(fmt::format("HlGaussTarget: y must be [B], got [{}]", fmt::join(y.sizes(), ", ")));
+  }
+  torch::NoGradGuard no_grad;
+  const double dz = (v_max - v_min) / static_cast<double>(num_bins - 1);
+  // Edges e_j = z_j - dz / 2, j = 0..K (double, then float32).
+  torch::Tensor edges =
+      (torch::arange(num_bins + 1, torch::kFloat64) * dz + (v_min - 0.5 * dz)).to(y.options());
+  torch::Tensor yc = y.clamp(static_cast<float>(v_min), static_cast<float>(v_max)).unsqueeze(1);
+  torch::Tensor cdf =
+      0.5f * (1.0f + torch::erf((edges.unsqueeze(0) - yc) / static_cast<float>(sigma * M_SQRT2)));
+  torch::Tensor mass = cdf.narrow(1, 1, num_bins) - cdf.narrow(1, 0, num_bins);
+  torch::Tensor total = cdf.narrow(1, num_bins, 1) - cdf.narrow(1, 0, 1);
+  return mass / total;
+}
+
+torch::Tensor TwoHotTarget(const torch::Tensor& y, double v_min, double v_max, int64_t num_bins) {
+  CheckSupport(v_min, v_max, num_bins, "TwoHotTarget");
+  if (y.dim() != 1) {
+    throw Error(fmt::format("TwoHotTarget: y must be [B], got [{}]", fmt::join(y.sizes(), ", ")));
+  }
+  torch::NoGradGuard no_grad;
+  const double dz = (v_max - v_min) / static_cast<double>(num_bins - 1);
+  torch::Tensor pos =
+      ((y.clamp(static_cast<float>(v_min), static_cast<float>(v_max)) - static_cast<float>(v_min)) /
+       static_cast<float>(dz))
+          .clamp(0.0f, static_cast<float>(num_bins - 1));
+  torch::Tensor lower = pos.floor().clamp_max(static_cast<float>(num_bins - 2));
+  torch::Tensor w_upper = pos - lower;  // in [0, 1]; 1 at v_max
+  torch::Tensor out = torch::zeros({y.size(0), num_bins}, y.options());
+  torch::Tensor idx = lower.to(torch::kInt64).unsqueeze(1);
+  out.scatter_add_(1, idx, (1.0f - w_upper).unsqueeze(1));
+  out.scatter_add_(1, idx + 1, w_upper.unsqueeze(1));
+  return out;
+}
+
+torch::Tensor ClassificationValue(const torch::Tensor& logits, const torch::Tensor& support) {
+  if (logits.size(-1) != support.size(0)) {
+    throw Error(fmt::format("ClassificationValue: logits end in {} bins, the support has {}",
+                            logits.size(-1), support.size(0)));
+  }
+  return (torch::softmax(logits, -1) * support).sum(-1);
+}
+
+torch::Tensor CrossEntropyToTarget(const torch::Tensor& logits, const torch::Tensor& target_probs) {
+  if (logits.sizes() != target_probs.sizes() || logits.dim() != 2) {
+    throw Error(fmt::format(
+        "CrossEntropyToTarget: logits and target must both be [B, K], got [{}] and [{}]",
+        fmt::join(logits.sizes(), ", "), fmt::join(target_probs.sizes(), ", ")));
+  }
+  return -(target_probs.detach() * torch::log_softmax(logits, 1)).sum(1);
+}
+
+ValueTransform ParseValueTransform(const std::string& name) {
+  if (name == "none") return ValueTransform::kNone;
+  if (name == "h") return ValueTransform::kH;
+  if (name == "log") return ValueTransform::kSymlog;
+  throw Error(fmt::format("value_transform must be none, h or log, got '{}'", name));
+}
+
+namespace {
+constexpr double kHEps = 1e-3;  // R2D2's epsilon
+}  // namespace
+
+// Both directions compute in float64 and round once: the closed-form inverse subtracts two
+// numbers that agree in their first digits (sqrt(1 + 4 eps (|x| + 1 + eps)) - 1 with eps =
+// 1e-3), which in float32 loses about three digits.
+torch::Tensor TransformValue(ValueTransform f, const torch::Tensor& x) {
+  if (f == ValueTransform::kNone) return x;
+  const torch::Tensor d = x.to(torch::kFloat64);
+  torch::Tensor y;
+  if (f == ValueTransform::kH) {
+    y = torch::sign(d) * (torch::sqrt(d.abs() + 1.0) - 1.0) + static_cast<double>(kHEps) * d;
+  } else {
+    y = torch::sign(d) * torch::log1p(d.abs());
+  }
+  return y.to(x.scalar_type());
+}
+
+torch::Tensor InverseTransformValue(ValueTransform f, const torch::Tensor& x) {
+  if (f == ValueTransform::kNone) return x;
+  const torch::Tensor d = x.to(torch::kFloat64);
+  torch::Tensor y;
+  if (f == ValueTransform::kH) {
+    // Closed form (Pohlen et al. 2018, Proposition A.2).
+    const double eps = kHEps;
+    torch::Tensor s = (torch::sqrt(1.0 + 4.0 * eps * (d.abs() + 1.0 + eps)) - 1.0) / (2.0 * eps);
+    y = torch::sign(d) * (s * s - 1.0);
+  } else {
+    y = torch::sign(d) * torch::expm1(d.abs());
+  }
+  return y.to(x.scalar_type());
+}
+
+}  // namespace bellman::algos
