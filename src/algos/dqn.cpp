@@ -16,29 +16,48 @@ namespace bellman::algos {
 
 void DqnConfig::Validate() const {
   ValueAgentConfig::Validate("dqn");
-  if (loss != "huber" && loss != "mse") {
-    throw Error(fmt::format("dqn.loss must be huber or mse, got '{}'", loss));
+  if (loss != "huber" && loss != "mse" && !classification()) {
+    throw Error(fmt::format("dqn.loss must be huber, mse, hl_gauss or two_hot, got '{}'", loss));
   }
+  if (!(v_min < v_max)) {
+    throw Error(fmt::format("dqn.v_min ({}) must be below dqn.v_max ({})", v_min, v_max));
+  }
+  if (num_bins < 2) throw Error(fmt::format("dqn.num_bins must be >= 2, got {}", num_bins));
+  if (!(hl_gauss_sigma_ratio > 0.0)) {
+    throw Error(fmt::format("dqn.hl_gauss_sigma_ratio must be > 0, got {}", hl_gauss_sigma_ratio));
+  }
+  ParseValueTransform(value_transform);  // throws naming the value and the choices
 }
 
 Dqn::Dqn(const DqnConfig& config, AlgoContext context)
-    : ValueAgent(config, context, "dqn"), config_(config) {
+    : ValueAgent(config, context, "dqn"),
+      config_(config),
+      transform_(ParseValueTransform(config.value_transform)) {
   config_.Validate();
-  int64_t obs_size = 1;
-  for (int64_t d : obs_shape()) obs_size *= d;
-  q_net_ = nets::MakeQNetwork(config_.net, obs_size, num_actions(), device(), sample_rng());
+  const int64_t outputs_per_action = config_.classification() ? config_.num_bins : 1;
+  q_net_ = nets::MakeQNetwork(config_.net, obs_shape(), num_actions(), device(), sample_rng(),
+                              outputs_per_action);
+  if (config_.classification()) {
+    support_ = CategoricalSupport(config_.v_min, config_.v_max, config_.num_bins).to(device());
+  }
   q_target_ = q_net_->Clone();
   SetNetworks(q_net_, q_target_);
+}
+
+torch::Tensor Dqn::Values(nets::QNetwork& net, const torch::Tensor& obs) const {
+  if (!config_.classification()) return net.forward(obs);
+  return ClassificationValue(net.forward(obs).view({obs.size(0), num_actions(), config_.num_bins}),
+                             support_);
 }
 
 torch::Tensor Dqn::TdTarget(const torch::Tensor& reward, const torch::Tensor& discount,
                             const torch::Tensor& next_obs) {
   torch::NoGradGuard no_grad;
-  torch::Tensor next_q_target = q_target_->forward(next_obs);  // [B, A]
+  torch::Tensor next_q_target = Values(*q_target_, next_obs);  // [B, A]
   torch::Tensor next_q;
   if (config_.double_q) {
     // van Hasselt et al. 2016, eq. 4: the online net selects a', the target net evaluates it.
-    torch::Tensor a_star = q_net_->forward(next_obs).argmax(1, /*keepdim=*/true);
+    torch::Tensor a_star = Values(*q_net_, next_obs).argmax(1, /*keepdim=*/true);
     next_q = next_q_target.gather(1, a_star).squeeze(1);
   } else {
     // Mnih et al. 2015, Algorithm 1: y = r + gamma * max_a' Q_target(s', a').
@@ -46,7 +65,9 @@ torch::Tensor Dqn::TdTarget(const torch::Tensor& reward, const torch::Tensor& di
   }
   // discount = gamma^k, or 0 where the transition terminated (the replay stores it;
   // docs/replay.md).
-  return reward + discount * next_q;
+  if (transform_ == ValueTransform::kNone) return reward + discount * next_q;
+  // Pohlen et al. 2018, eq. 2: the target in the network's space.
+  return TransformValue(transform_, reward + discount * InverseTransformValue(transform_, next_q));
 }
 
 ValueAgent::LossTerms Dqn::Loss(const torch::Tensor& obs, const torch::Tensor& actions,
@@ -56,6 +77,22 @@ ValueAgent::LossTerms Dqn::Loss(const torch::Tensor& obs, const torch::Tensor& a
   CheckFinite(td_target, "td_target");
   torch::Tensor q_all = q_net_->forward(obs);
   CheckFinite(q_all, "q_values");
+  if (config_.classification()) {
+    const int64_t b = obs.size(0);
+    const int64_t k = config_.num_bins;
+    torch::Tensor logits =
+        q_all.view({b, num_actions(), k}).gather(1, actions.view({b, 1, 1}).expand({b, 1, k}));
+    logits = logits.squeeze(1);
+    // Targets outside [v_min, v_max] are clipped by the encoders (value_losses.h).
+    const double sigma =
+        config_.hl_gauss_sigma_ratio * (config_.v_max - config_.v_min) / static_cast<double>(k - 1);
+    torch::Tensor target = config_.loss == "hl_gauss"
+                               ? HlGaussTarget(td_target, config_.v_min, config_.v_max, k, sigma)
+                               : TwoHotTarget(td_target, config_.v_min, config_.v_max, k);
+    torch::Tensor q_taken = ClassificationValue(logits.detach(), support_);
+    return {CrossEntropyToTarget(logits, target),
+            config_.prioritized ? (q_taken - td_target).abs() : torch::Tensor(), q_taken};
+  }
   torch::Tensor q = q_all.gather(1, actions).squeeze(1);
   // Huber loss = Mnih et al. 2015's clipping of the TD error to [-1, 1] in the gradient.
   torch::Tensor elementwise = config_.loss == "huber"

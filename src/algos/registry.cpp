@@ -11,10 +11,16 @@ namespace bellman::algos {
 
 // One registration function per algorithm file.
 AlgoRegistration DqnRegistration();
+AlgoRegistration C51Registration();
+AlgoRegistration RainbowRegistration();
+AlgoRegistration QrDqnRegistration();
+AlgoRegistration IqnRegistration();
+AlgoRegistration IdqnRegistration();
 
 const std::vector<AlgoRegistration>& AlgoRegistry() {
   static const std::vector<AlgoRegistration> registry = [] {
-    std::vector<AlgoRegistration> r{DqnRegistration()};
+    std::vector<AlgoRegistration> r{DqnRegistration(),   C51Registration(), RainbowRegistration(),
+                                    QrDqnRegistration(), IqnRegistration(), IdqnRegistration()};
     std::sort(r.begin(), r.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     return r;
   }();

@@ -115,16 +115,6 @@ torch::Tensor QuantileMidpoints(int64_t n) {
       .to(torch::kFloat32);
 }
 
-torch::Tensor CosineBasis(const torch::Tensor& taus, int64_t n) {
-  if (n < 1) throw Error(fmt::format("CosineBasis: n must be >= 1, got {}", n));
-  if (taus.dim() != 2) {
-    throw Error(
-        fmt::format("CosineBasis: taus must be [B, N], got [{}]", fmt::join(taus.sizes(), ", ")));
-  }
-  torch::Tensor i = torch::arange(n, taus.options());
-  return torch::cos(static_cast<float>(M_PI) * i.view({1, 1, n}) * taus.unsqueeze(2));
-}
-
 torch::Tensor DistortTaus(const torch::Tensor& taus, const std::string& measure, double eta) {
   if (measure == "neutral") return taus;
   const auto e = static_cast<float>(eta);

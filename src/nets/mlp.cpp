@@ -68,7 +68,8 @@ void InitLinear(const LinearView& layer, Rng& rng) {
   torch::NoGradGuard no_grad;
   // kaiming_uniform_(a = sqrt(5)): gain = sqrt(2 / (1 + a^2)) = sqrt(1/3), bound =
   // gain * sqrt(3 / fan_in) = 1 / sqrt(fan_in); the bias bound is 1 / sqrt(fan_in) as well.
-  const int64_t fan_in = layer.weight.size(1);
+  // fan_in = in_features for a Linear weight [out, in], in * kh * kw for a Conv2d weight.
+  const int64_t fan_in = layer.weight.size(0) > 0 ? layer.weight.numel() / layer.weight.size(0) : 0;
   const double bound = fan_in > 0 ? 1.0 / std::sqrt(static_cast<double>(fan_in)) : 0.0;
   FillUniform(layer.weight, bound, rng);
   FillUniform(layer.bias, bound, rng);

@@ -6,6 +6,7 @@
 
 #include "bellman/core/error.h"
 #include "bellman/nets/params.h"
+#include "bellman/nets/value_net.h"
 
 namespace bellman::nets {
 
@@ -49,6 +50,18 @@ void QNetworkConfig::Validate() const {
   CheckSizes(dueling_hidden_sizes, "dueling_hidden_sizes");
   if (activation != "relu" && activation != "tanh") {
     throw Error(fmt::format("net.activation must be relu or tanh, got '{}'", activation));
+  }
+  if (torso != "mlp" && torso != "minatar") {
+    throw Error(fmt::format("net.torso must be mlp or minatar, got '{}'", torso));
+  }
+  if (conv_channels < 1) {
+    throw Error(fmt::format("net.conv_channels must be >= 1, got {}", conv_channels));
+  }
+  if (!(noisy_sigma0 >= 0.0)) {
+    throw Error(fmt::format("net.noisy_sigma0 must be >= 0, got {}", noisy_sigma0));
+  }
+  if (!dueling_hidden_sizes.empty() && (noisy || torso != "mlp")) {
+    throw Error("net.dueling_hidden_sizes is only supported with the mlp torso without noisy");
   }
   if (!dueling && !dueling_hidden_sizes.empty()) {
     throw Error(fmt::format("net.dueling_hidden_sizes = [{}] needs net.dueling: true",
@@ -187,6 +200,22 @@ std::shared_ptr<QNetwork> MakeQNetwork(const QNetworkConfig& config, int64_t obs
     return std::make_shared<FusedQNetwork>(config, obs_size, num_actions, rng);
   }
   auto net = std::make_shared<PlainQNetwork>(config, obs_size, num_actions, rng);
+  net->to(device);
+  return net;
+}
+
+std::shared_ptr<QNetwork> MakeQNetwork(const QNetworkConfig& config,
+                                       const std::vector<int64_t>& obs_shape, int64_t num_actions,
+                                       const torch::Device& device, Rng& rng, int64_t num_atoms) {
+  config.Validate();
+  if (num_atoms < 1)
+    throw Error(fmt::format("QNetwork: num_atoms must be >= 1, got {}", num_atoms));
+  if (config.torso == "mlp" && !config.noisy && (num_atoms == 1 || !config.dueling)) {
+    int64_t obs_size = 1;
+    for (int64_t d : obs_shape) obs_size *= d;
+    return MakeQNetwork(config, obs_size, num_actions * num_atoms, device, rng);
+  }
+  auto net = std::make_shared<ValueNetwork>(config, obs_shape, num_actions, num_atoms, rng);
   net->to(device);
   return net;
 }

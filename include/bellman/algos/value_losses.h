@@ -31,9 +31,6 @@ torch::Tensor QuantileHuberLoss(const torch::Tensor& quantiles, const torch::Ten
 // distance of a uniform N-atom quantile distribution).
 torch::Tensor QuantileMidpoints(int64_t n);
 
-// IQN's cosine basis (eq. 4): [B, N] fractions -> [B, N, n] with cos(pi i tau), i = 0..n-1.
-torch::Tensor CosineBasis(const torch::Tensor& taus, int64_t n);
-
 // IQN's distortion risk measures (Dabney et al. 2018b, section 3.2) applied to fractions:
 // neutral: tau; cvar: eta tau; wang: Phi(Phi^-1(tau) + eta); pow: eta >= 0: 1 - (1 - tau)^(1 /
 // (1 + eta)), eta < 0: tau^(1 / (1 - eta)); cpw: tau^eta / (tau^eta + (1 - tau)^eta)^(1/eta).

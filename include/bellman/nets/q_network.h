@@ -26,6 +26,13 @@ struct QNetworkConfig {
   bool dueling = false;                          // Wang et al. 2016 dueling head
   std::vector<int64_t> dueling_hidden_sizes;     // hidden layers of each dueling stream
   bool fast_path = true;                         // FusedMlp on CPU; plain modules elsewhere
+  // mlp | minatar: MinAtar's reference torso (Young & Tian 2019): obs [B, H, W, C] (channels
+  // last) -> 3x3 conv, conv_channels filters, stride 1, no padding -> ReLU -> hidden_sizes
+  // (reference: [128]). value_net.h.
+  std::string torso = "mlp";
+  int64_t conv_channels = 16;  // the wider variant of later papers is a larger value here
+  bool noisy = false;          // NoisyNet layers after the conv (Fortunato et al. 2018)
+  double noisy_sigma0 = 0.5;
 
   template <class V>
   void Fields(V& v) {
@@ -34,6 +41,10 @@ struct QNetworkConfig {
     v("dueling", dueling);
     v("dueling_hidden_sizes", dueling_hidden_sizes);
     v("fast_path", fast_path);
+    v("torso", torso);
+    v("conv_channels", conv_channels);
+    v("noisy", noisy);
+    v("noisy_sigma0", noisy_sigma0);
   }
   // Throws bellman::Error naming the key: sizes must be >= 1, activation relu|tanh,
   // dueling_hidden_sizes only with dueling.
@@ -53,6 +64,11 @@ class QNetwork : public torch::nn::Module {
   virtual std::shared_ptr<QNetwork> Clone() const = 0;
   // True for the CPU fast path.
   virtual bool fused() const = 0;
+  // NoisyNet networks (value_net.h): redraw the noise from rng / act on the mean weights only.
+  // No-ops for networks without noisy layers.
+  virtual void ResetNoise(Rng& /*rng*/) {}
+  virtual void SetNoiseEnabled(bool /*on*/) {}
+  virtual bool noisy() const { return false; }
 
   const QNetworkConfig& config() const { return config_; }
   int64_t obs_size() const { return obs_size_; }
@@ -108,5 +124,15 @@ class FusedQNetwork final : public QNetwork {
 // either way). Validates the config; throws bellman::Error for obs_size or num_actions < 1.
 std::shared_ptr<QNetwork> MakeQNetwork(const QNetworkConfig& config, int64_t obs_size,
                                        int64_t num_actions, const torch::Device& device, Rng& rng);
+
+// The general factory: observations of shape obs_shape (one row), num_atoms outputs per action
+// ([B, num_actions * num_atoms], action-major; callers view it as [B, A, K]). An MLP torso
+// without noisy layers (and without dueling when num_atoms > 1) is the overload above with
+// num_actions * num_atoms outputs (the fast path on the CPU); anything else is a ValueNetwork
+// (value_net.h). Pass the shape as a std::vector: a braced {4} would pick the overload above.
+std::shared_ptr<QNetwork> MakeQNetwork(const QNetworkConfig& config,
+                                       const std::vector<int64_t>& obs_shape, int64_t num_actions,
+                                       const torch::Device& device, Rng& rng,
+                                       int64_t num_atoms = 1);
 
 }  // namespace bellman::nets
