@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "bellman/core/error.h"
+#include "bellman/nets/value_net.h"
 
 namespace bellman::algos {
 
@@ -115,21 +116,38 @@ torch::Tensor QuantileMidpoints(int64_t n) {
       .to(torch::kFloat32);
 }
 
+torch::Tensor CosineBasis(const torch::Tensor& taus, int64_t n) {
+  return nets::CosineBasis(taus, n);  // one implementation, shared with the IQN network
+}
+
 torch::Tensor DistortTaus(const torch::Tensor& taus, const std::string& measure, double eta) {
+  if (measure != "neutral" && measure != "cvar" && measure != "wang" && measure != "pow" &&
+      measure != "cpw") {
+    throw Error(fmt::format(
+        "risk measure '{}' is unknown; expected neutral, cvar, wang, pow or cpw", measure));
+  }
+  if (!std::isfinite(eta)) {
+    throw Error(fmt::format("risk measure {}: eta must be finite, got {}", measure, eta));
+  }
   if (measure == "neutral") return taus;
   const auto e = static_cast<float>(eta);
-  if (measure == "cvar") return taus * e;
+  // Dabney et al. 2018b, section 3.2.
+  if (measure == "cvar") {
+    if (!(eta > 0.0 && eta <= 1.0)) {
+      throw Error(fmt::format("risk measure cvar: eta must be in (0, 1], got {}", eta));
+    }
+    return taus * e;
+  }
   if (measure == "wang") return torch::special::ndtr(torch::special::ndtri(taus) + e);
   if (measure == "pow") {
-    if (eta >= 0.0) return 1.0f - torch::pow(1.0f - taus, 1.0f / (1.0f + e));
-    return torch::pow(taus, 1.0f / (1.0f - e));
+    const float p = 1.0f / (1.0f + std::abs(e));
+    if (eta >= 0.0) return torch::pow(taus, p);  // concave: risk-seeking
+    return 1.0f - torch::pow(1.0f - taus, p);    // convex: risk-averse
   }
-  if (measure == "cpw") {
-    torch::Tensor te = torch::pow(taus, e);
-    return te / torch::pow(te + torch::pow(1.0f - taus, e), 1.0f / e);
-  }
-  throw Error(fmt::format("risk measure '{}' is unknown; expected neutral, cvar, wang, pow or cpw",
-                          measure));
+  // cpw
+  if (!(eta > 0.0)) throw Error(fmt::format("risk measure cpw: eta must be > 0, got {}", eta));
+  torch::Tensor te = torch::pow(taus, e);
+  return te / torch::pow(te + torch::pow(1.0f - taus, e), 1.0f / e);
 }
 
 torch::Tensor HlGaussTarget(const torch::Tensor& y, double v_min, double v_max, int64_t num_bins,
@@ -141,15 +159,15 @@ torch::Tensor HlGaussTarget(const torch::Tensor& y, double v_min, double v_max, 
   }
   torch::NoGradGuard no_grad;
   const double dz = (v_max - v_min) / static_cast<double>(num_bins - 1);
-  // Edges e_j = z_j - dz / 2, j = 0..K (double, then float32).
-  torch::Tensor edges =
-      (torch::arange(num_bins + 1, torch::kFloat64) * dz + (v_min - 0.5 * dz)).to(y.options());
-  torch::Tensor yc = y.clamp(static_cast<float>(v_min), static_cast<float>(v_max)).unsqueeze(1);
-  torch::Tensor cdf =
-      0.5f * (1.0f + torch::erf((edges.unsqueeze(0) - yc) / static_cast<float>(sigma * M_SQRT2)));
+  // Edges e_j = z_j - dz / 2 = v_min + (j - 1/2) dz, j = 0..K. Float64 throughout: the bin masses
+  // are differences of CDF values close to each other (and to 1), which float32 would round.
+  const auto f64 = y.options().dtype(torch::kFloat64);
+  torch::Tensor edges = torch::arange(num_bins + 1, f64) * dz + (v_min - 0.5 * dz);
+  torch::Tensor yc = y.to(torch::kFloat64).clamp(v_min, v_max).unsqueeze(1);
+  torch::Tensor cdf = 0.5 * (1.0 + torch::erf((edges.unsqueeze(0) - yc) / (sigma * M_SQRT2)));
   torch::Tensor mass = cdf.narrow(1, 1, num_bins) - cdf.narrow(1, 0, num_bins);
   torch::Tensor total = cdf.narrow(1, num_bins, 1) - cdf.narrow(1, 0, 1);
-  return mass / total;
+  return (mass / total).to(y.scalar_type());
 }
 
 torch::Tensor TwoHotTarget(const torch::Tensor& y, double v_min, double v_max, int64_t num_bins) {
@@ -173,9 +191,14 @@ torch::Tensor TwoHotTarget(const torch::Tensor& y, double v_min, double v_max, i
 }
 
 torch::Tensor ClassificationValue(const torch::Tensor& logits, const torch::Tensor& support) {
-  if (logits.size(-1) != support.size(0)) {
-    throw Error(fmt::format("ClassificationValue: logits end in {} bins, the support has {}",
-                            logits.size(-1), support.size(0)));
+  if (support.dim() != 1) {
+    throw Error(fmt::format("ClassificationValue: support must be [K], got [{}]",
+                            fmt::join(support.sizes(), ", ")));
+  }
+  if (logits.dim() < 1 || logits.size(-1) != support.size(0)) {
+    throw Error(
+        fmt::format("ClassificationValue: logits must be [..., {}] (the support's size), got [{}]",
+                    support.size(0), fmt::join(logits.sizes(), ", ")));
   }
   return (torch::softmax(logits, -1) * support).sum(-1);
 }
