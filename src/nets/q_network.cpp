@@ -215,7 +215,9 @@ std::shared_ptr<QNetwork> MakeQNetwork(const QNetworkConfig& config,
     for (int64_t d : obs_shape) obs_size *= d;
     return MakeQNetwork(config, obs_size, num_actions * num_atoms, device, rng);
   }
-  auto net = std::make_shared<ValueNetwork>(config, obs_shape, num_actions, num_atoms, rng);
+  const bool fuse =
+      config.fast_path && device.is_cpu() && !config.noisy && (num_atoms == 1 || !config.dueling);
+  auto net = std::make_shared<ValueNetwork>(config, obs_shape, num_actions, num_atoms, rng, fuse);
   net->to(device);
   return net;
 }

@@ -25,7 +25,7 @@ float MaxDiff(const torch::Tensor& a, const torch::Tensor& b) {
 TEST(ValueNet, MinAtarTorsoEqualsHandBuiltConvNet) {
   Rng rng(1);
   auto net = MakeQNetwork(MinAtarConfig(), {10, 10, 3}, 5, torch::kCPU, rng);
-  EXPECT_FALSE(net->fused());
+  EXPECT_TRUE(net->fused());  // conv + FusedMlp (the CPU fast path)
   // Rebuild by hand: Conv2d on NCHW, ReLU, flatten, Linear + ReLU, Linear.
   auto params = net->named_parameters();
   torch::Tensor w_conv = params["torso.conv.weight"], b_conv = params["torso.conv.bias"];
@@ -43,6 +43,27 @@ TEST(ValueNet, MinAtarTorsoEqualsHandBuiltConvNet) {
   // Init bounds: 1/sqrt(fan_in) with fan_in = 3 * 3 * 3 for the conv.
   EXPECT_LE(w_conv.abs().max().item<float>(), 1.0f / std::sqrt(27.0f));
   EXPECT_THROW(MakeQNetwork(MinAtarConfig(), {10, 3}, 5, torch::kCPU, rng), Error);
+}
+
+TEST(ValueNet, MinAtarFastPathEqualsPlain) {
+  // The conv + FusedMlp fast path and the plain layers: same draws, same function, same
+  // gradients (dueling on, one atom: the fused dueling head).
+  QNetworkConfig c = MinAtarConfig();
+  c.dueling = true;
+  Rng r1(6), r2(6);
+  auto fused = MakeQNetwork(c, {10, 10, 3}, 4, torch::kCPU, r1);
+  c.fast_path = false;
+  auto plain = MakeQNetwork(c, {10, 10, 3}, 4, torch::kCPU, r2);
+  EXPECT_TRUE(fused->fused());
+  EXPECT_FALSE(plain->fused());
+  torch::Tensor obs = (torch::rand({7, 10, 10, 3}) > 0.6).to(torch::kFloat32);
+  torch::Tensor qf = fused->forward(obs), qp = plain->forward(obs);
+  EXPECT_LT(MaxDiff(qf, qp), 1e-5f);
+  qf.pow(2).sum().backward();
+  qp.pow(2).sum().backward();
+  auto gf = fused->named_parameters()["torso.conv.weight"].grad();
+  auto gp = plain->named_parameters()["torso.conv.weight"].grad();
+  EXPECT_LT(MaxDiff(gf, gp), 1e-4f * std::max(1.0f, gp.abs().max().item<float>()));
 }
 
 TEST(ValueNet, DuelingPerAtom) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bellman/core/rng.h"
+#include "bellman/nets/fused_mlp.h"
 #include "bellman/nets/q_network.h"
 
 namespace bellman::nets {
@@ -47,6 +48,9 @@ class TorsoImpl : public torch::nn::Module {
   std::vector<LinearView> linears() const;
 
  private:
+  // The conv torso's CPU path: im2col + one GEMM (value_net.cpp says why).
+  torch::Tensor ConvAsGemm(const torch::Tensor& obs, int64_t b);
+
   QNetworkConfig config_;
   std::vector<int64_t> obs_shape_;
   int64_t obs_size_ = 1;
@@ -62,14 +66,18 @@ TORCH_MODULE(Torso);
 // per atom: Q[b, a, k] = V[b, k] + A[b, a, k] - mean_a A[b, a, k] (Wang et al. 2016, eq. 9).
 // Parameters are drawn from rng in order: conv weight, conv bias, torso layers, head (value
 // stream first). Any device after .to().
+//
+// With `fuse` (the CPU fast path: MakeQNetwork passes config.fast_path on the CPU, no noisy
+// layers, no dueling with atoms) the hidden layers and the head are one FusedMlp (fused_mlp.h)
+// after the conv: the same function and the same parameter draws.
 class ValueNetwork final : public QNetwork {
  public:
   ValueNetwork(const QNetworkConfig& config, const std::vector<int64_t>& obs_shape,
-               int64_t num_actions, int64_t num_atoms, Rng& rng);
+               int64_t num_actions, int64_t num_atoms, Rng& rng, bool fuse = false);
   torch::Tensor forward(const torch::Tensor& obs) override;
   std::vector<LinearView> linears() const override;  // torso then head, plain layers only
   std::shared_ptr<QNetwork> Clone() const override;
-  bool fused() const override { return false; }
+  bool fused() const override { return static_cast<bool>(fused_); }
   void ResetNoise(Rng& rng) override;
   void SetNoiseEnabled(bool on) override;
   bool noisy() const override { return config_.noisy; }
@@ -80,6 +88,7 @@ class ValueNetwork final : public QNetwork {
   Torso torso_ = nullptr;
   torch::nn::Linear head_ = nullptr, value_ = nullptr;
   NoisyLinear noisy_head_ = nullptr, noisy_value_ = nullptr;
+  FusedMlp fused_ = nullptr;  // hidden layers + head on the fast path
 };
 
 // IQN's cosine basis (eq. 4): [B, N] fractions -> [B, N, n] with cos(pi i tau), i = 0..n-1.
