@@ -25,7 +25,7 @@ VARIANTS=${VARIANTS:-dqn:dqn: c51:c51: qrdqn:qrdqn: iqn:iqn: rainbow:rainbow: dq
 OUT=${OUT:-$ROOT/bench/out/minatar}
 mkdir -p "$OUT"
 
-title() { python3 -c "import sys; print(''.join(w.title() for w in sys.argv[1].split('_')))" "$1"; }
+title() { /usr/bin/python3 -c "import sys; print(''.join(w.title() for w in sys.argv[1].split('_')))" "$1"; }
 
 echo "bellman MinAtar benchmarks: nproc $(nproc), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 for section in $SECTIONS; do
@@ -57,7 +57,7 @@ for section in $SECTIONS; do
               --set n_timesteps="$FRAMES" --set eval_freq=$((FRAMES / 20)) \
               --set checkpoint_freq=0 "${extra[@]}" --run-dir "$dir" --no-progress > /dev/null
             cp "$dir/progress.csv" "$OUT/$name-$g-$seed.csv"
-            python3 - "$dir/summary.json" "$name" "$g" "$seed" >> "$OUT/summary.csv" <<'PY'
+            /usr/bin/python3 - "$dir/summary.json" "$name" "$g" "$seed" >> "$OUT/summary.csv" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 f = d["final_eval"]
@@ -68,7 +68,7 @@ PY
           done
         done
       done
-      python3 - "$OUT" <<'PY'
+      /usr/bin/python3 - "$OUT" <<'PY'
 import csv, glob, os, sys
 from collections import defaultdict
 out = sys.argv[1]

@@ -7,7 +7,7 @@ PKGS=(
   libyaml-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libtorch-dev libopenblas0-pthread libopenblas-dev
-  pybind11-dev python3-dev python3-numpy python3-torch python3-pytest
+  pybind11-dev python3-dev python3-numpy python3-torch python3-pytest python3-matplotlib
 )
 missing=()
 for p in "${PKGS[@]}"; do
