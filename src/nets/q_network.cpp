@@ -69,12 +69,16 @@ void QNetworkConfig::Validate() const {
   }
 }
 
-QNetwork::QNetwork(const QNetworkConfig& config, int64_t obs_size, int64_t num_actions)
-    : config_(config), obs_size_(obs_size), num_actions_(num_actions) {
+QNetwork::QNetwork(const QNetworkConfig& config, int64_t obs_size, int64_t num_actions,
+                   int64_t num_atoms)
+    : config_(config), obs_size_(obs_size), num_actions_(num_actions), num_atoms_(num_atoms) {
   config_.Validate();
   if (obs_size < 1) throw Error(fmt::format("QNetwork: obs_size must be >= 1, got {}", obs_size));
   if (num_actions < 1) {
     throw Error(fmt::format("QNetwork: num_actions must be >= 1, got {}", num_actions));
+  }
+  if (num_atoms < 1) {
+    throw Error(fmt::format("QNetwork: num_atoms must be >= 1, got {}", num_atoms));
   }
 }
 
@@ -89,8 +93,13 @@ torch::Tensor QNetwork::Flatten(const torch::Tensor& obs) const {
 // ---- PlainQNetwork ----------------------------------------------------------------------------
 
 PlainQNetwork::PlainQNetwork(const QNetworkConfig& config, int64_t obs_size, int64_t num_actions,
-                             Rng& rng)
-    : QNetwork(config, obs_size, num_actions) {
+                             Rng& rng, int64_t num_atoms)
+    : QNetwork(config, obs_size, num_actions, num_atoms) {
+  if (config_.dueling && num_atoms > 1) {
+    throw Error(fmt::format(
+        "PlainQNetwork: dueling with num_atoms = {} needs the per-atom head of ValueNetwork",
+        num_atoms));
+  }
   const Activation activation = ParseActivation(config_.activation);
   if (!config_.hidden_sizes.empty()) {
     torso_ = register_module("torso", Mlp(TorsoOptions(config_, obs_size), rng));
@@ -106,7 +115,7 @@ PlainQNetwork::PlainQNetwork(const QNetworkConfig& config, int64_t obs_size, int
   } else {
     head_ = register_module("head", Mlp(MlpOptions{.input_size = features,
                                                    .hidden_sizes = {},
-                                                   .output_size = num_actions,
+                                                   .output_size = num_actions * num_atoms,
                                                    .activation = activation,
                                                    .activate_output = false},
                                         rng));
@@ -130,7 +139,8 @@ std::vector<LinearView> PlainQNetwork::linears() const {
 
 std::shared_ptr<QNetwork> PlainQNetwork::Clone() const {
   Rng scratch(0);  // overwritten below
-  auto copy = std::make_shared<PlainQNetwork>(config_, obs_size_, num_actions_, scratch);
+  auto copy =
+      std::make_shared<PlainQNetwork>(config_, obs_size_, num_actions_, scratch, num_atoms_);
   const auto params = parameters();
   if (!params.empty()) copy->to(params.front().device());
   HardUpdate(*copy, *this);
@@ -141,14 +151,19 @@ std::shared_ptr<QNetwork> PlainQNetwork::Clone() const {
 // ---- FusedQNetwork ----------------------------------------------------------------------------
 
 FusedQNetwork::FusedQNetwork(const QNetworkConfig& config, int64_t obs_size, int64_t num_actions,
-                             Rng& rng)
-    : QNetwork(config, obs_size, num_actions) {
+                             Rng& rng, int64_t num_atoms)
+    : QNetwork(config, obs_size, num_actions, num_atoms) {
+  if (config_.dueling && num_atoms > 1) {
+    throw Error(fmt::format(
+        "FusedQNetwork: dueling with num_atoms = {} needs the per-atom head of ValueNetwork",
+        num_atoms));
+  }
   const Activation activation = ParseActivation(config_.activation);
   if (!config_.dueling || config_.dueling_hidden_sizes.empty()) {
     // One node: obs -> hidden... -> Q (or -> [V, A] -> Q for dueling).
     net_ = register_module("net", FusedMlp(MlpOptions{.input_size = obs_size,
                                                       .hidden_sizes = config_.hidden_sizes,
-                                                      .output_size = num_actions,
+                                                      .output_size = num_actions * num_atoms,
                                                       .activation = activation,
                                                       .activate_output = false},
                                            rng, config_.dueling));
@@ -188,7 +203,8 @@ std::vector<LinearView> FusedQNetwork::linears() const {
 
 std::shared_ptr<QNetwork> FusedQNetwork::Clone() const {
   Rng scratch(0);  // overwritten below
-  auto copy = std::make_shared<FusedQNetwork>(config_, obs_size_, num_actions_, scratch);
+  auto copy =
+      std::make_shared<FusedQNetwork>(config_, obs_size_, num_actions_, scratch, num_atoms_);
   HardUpdate(*copy, *this);
   CopyRequiresGrad(*this, *copy);
   return copy;
@@ -208,12 +224,26 @@ std::shared_ptr<QNetwork> MakeQNetwork(const QNetworkConfig& config,
                                        const std::vector<int64_t>& obs_shape, int64_t num_actions,
                                        const torch::Device& device, Rng& rng, int64_t num_atoms) {
   config.Validate();
-  if (num_atoms < 1)
+  if (num_atoms < 1) {
     throw Error(fmt::format("QNetwork: num_atoms must be >= 1, got {}", num_atoms));
+  }
+  int64_t obs_size = 1;
+  for (int64_t d : obs_shape) {
+    if (d < 1) {
+      throw Error(fmt::format("QNetwork: obs_shape must have sizes >= 1, got ({})",
+                              fmt::join(obs_shape, ", ")));
+    }
+    obs_size *= d;
+  }
   if (config.torso == "mlp" && !config.noisy && (num_atoms == 1 || !config.dueling)) {
-    int64_t obs_size = 1;
-    for (int64_t d : obs_shape) obs_size *= d;
-    return MakeQNetwork(config, obs_size, num_actions * num_atoms, device, rng);
+    // The overload above with num_actions * num_atoms outputs (the same draws and function),
+    // built here so that num_actions() and num_atoms() say A and K.
+    if (config.fast_path && device.is_cpu()) {
+      return std::make_shared<FusedQNetwork>(config, obs_size, num_actions, rng, num_atoms);
+    }
+    auto net = std::make_shared<PlainQNetwork>(config, obs_size, num_actions, rng, num_atoms);
+    net->to(device);
+    return net;
   }
   const bool fuse =
       config.fast_path && device.is_cpu() && !config.noisy && (num_atoms == 1 || !config.dueling);

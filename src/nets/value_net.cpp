@@ -177,11 +177,12 @@ std::vector<LinearView> TorsoImpl::linears() const {
 
 ValueNetwork::ValueNetwork(const QNetworkConfig& config, const std::vector<int64_t>& obs_shape,
                            int64_t num_actions, int64_t num_atoms, Rng& rng, bool fuse)
-    : QNetwork(config, Product(obs_shape), num_actions),
-      obs_shape_(obs_shape),
-      num_atoms_(num_atoms) {
-  if (num_atoms < 1) {
-    throw Error(fmt::format("QNetwork: num_atoms must be >= 1, got {}", num_atoms));
+    : QNetwork(config, Product(obs_shape), num_actions, num_atoms), obs_shape_(obs_shape) {
+  if (!config_.dueling_hidden_sizes.empty()) {
+    throw Error(fmt::format(
+        "net.dueling_hidden_sizes = [{}] is not supported here (torso {}, noisy {}, num_atoms {}): "
+        "each dueling stream is one layer",
+        fmt::join(config_.dueling_hidden_sizes, ", "), config_.torso, config_.noisy, num_atoms));
   }
   const int64_t outputs = num_actions * num_atoms;
   if (fuse) {
@@ -246,6 +247,8 @@ std::shared_ptr<QNetwork> ValueNetwork::Clone() const {
   const auto src = parameters();
   auto dst = copy->parameters();
   for (size_t i = 0; i < src.size(); ++i) dst[i].requires_grad_(src[i].requires_grad());
+  // The noise state: eps is a buffer (copied above), the on/off switch is not.
+  if (noisy_head_) copy->SetNoiseEnabled(noisy_head_->noise_enabled());
   return copy;
 }
 
@@ -273,12 +276,35 @@ torch::Tensor CosineBasis(const torch::Tensor& taus, int64_t n) {
 
 // ---- IQN --------------------------------------------------------------------------------------
 
+namespace {
+
+void CheckIqnConfig(const QNetworkConfig& config, int64_t num_actions, int64_t embedding_dim) {
+  config.Validate();
+  if (config.noisy || config.dueling) {
+    throw Error(
+        fmt::format("iqn: net.noisy ({}) and net.dueling ({}) are not supported by IQN's network",
+                    config.noisy, config.dueling));
+  }
+  if (config.torso == "mlp" && config.hidden_sizes.empty()) {
+    throw Error("iqn: net.hidden_sizes must not be empty (psi(x) needs a hidden layer)");
+  }
+  if (embedding_dim < 1) {
+    throw Error(fmt::format("iqn: embedding_dim must be >= 1, got {}", embedding_dim));
+  }
+  if (num_actions < 1) {
+    throw Error(fmt::format("iqn: num_actions must be >= 1, got {}", num_actions));
+  }
+}
+
+}  // namespace
+
 IqnNetworkImpl::IqnNetworkImpl(const QNetworkConfig& config, const std::vector<int64_t>& obs_shape,
                                int64_t num_actions, int64_t embedding_dim, Rng& rng)
     : config_(config),
       obs_shape_(obs_shape),
       num_actions_(num_actions),
       embedding_dim_(embedding_dim) {
+  CheckIqnConfig(config, num_actions, embedding_dim);
   torso_ = register_module("torso", Torso(config_, obs_shape, rng));
   const int64_t d = torso_->feature_size();
   embedding_ = register_module("embedding", torch::nn::Linear(embedding_dim, d));
@@ -308,16 +334,6 @@ std::shared_ptr<IqnNetworkImpl> IqnNetworkImpl::Clone() const {
 
 IqnNetwork MakeIqnNetwork(const QNetworkConfig& config, const std::vector<int64_t>& obs_shape,
                           int64_t num_actions, int64_t embedding_dim, Rng& rng) {
-  config.Validate();
-  if (config.noisy || config.dueling) {
-    throw Error("iqn: net.noisy and net.dueling are not supported by IQN's network");
-  }
-  if (config.torso == "mlp" && config.hidden_sizes.empty()) {
-    throw Error("iqn: net.hidden_sizes must not be empty (psi(x) needs a hidden layer)");
-  }
-  if (embedding_dim < 1) {
-    throw Error(fmt::format("iqn: embedding_dim must be >= 1, got {}", embedding_dim));
-  }
   return IqnNetwork(config, obs_shape, num_actions, embedding_dim, rng);
 }
 

@@ -53,19 +53,23 @@ struct QNetworkConfig {
 
 class QNetwork : public torch::nn::Module {
  public:
-  // obs: [batch, obs_size] (or [batch, ...] with obs_size elements per row, flattened) float32
-  // -> Q-values [batch, num_actions].
+  // obs: [batch, obs_size] (or [batch, ...] with obs_size elements per row, e.g. MinAtar's
+  // [batch, H, W, C]) float32 -> Q-values [batch, num_actions * num_atoms], action-major
+  // (view it as [batch, num_actions, num_atoms]; [batch, num_actions] for one atom).
   virtual torch::Tensor forward(const torch::Tensor& obs) = 0;
   // Canonical Linear layer list: torso layers, then the head's (dueling: value stream, then
   // advantage stream). Same order and shapes for plain and fused networks of one config.
+  // Convolutions and NoisyNet layers are not Linear layers and are left out (value_net.h).
   virtual std::vector<LinearView> linears() const = 0;
   // A new network of the same kind, config and device with a copy of the parameters (a target
   // network). Its parameters require grad like the original's.
   virtual std::shared_ptr<QNetwork> Clone() const = 0;
   // True for the CPU fast path.
   virtual bool fused() const = 0;
-  // NoisyNet networks (value_net.h): redraw the noise from rng / act on the mean weights only.
-  // No-ops for networks without noisy layers.
+  // NoisyNet networks (value_net.h): redraw the noise from rng / act on the mean weights only
+  // (deterministic greedy evaluation) or on mu + sigma * eps again (the default). Noisy layers
+  // use their current eps in every forward: call ResetNoise before a forward that wants fresh
+  // noise. No-ops for networks without noisy layers.
   virtual void ResetNoise(Rng& /*rng*/) {}
   virtual void SetNoiseEnabled(bool /*on*/) {}
   virtual bool noisy() const { return false; }
@@ -73,21 +77,27 @@ class QNetwork : public torch::nn::Module {
   const QNetworkConfig& config() const { return config_; }
   int64_t obs_size() const { return obs_size_; }
   int64_t num_actions() const { return num_actions_; }
+  // Outputs per action (C51 atoms, QR-DQN quantiles, ...); 1 for a plain Q-network.
+  int64_t num_atoms() const { return num_atoms_; }
 
  protected:
-  QNetwork(const QNetworkConfig& config, int64_t obs_size, int64_t num_actions);
+  // Throws bellman::Error for obs_size, num_actions or num_atoms < 1.
+  QNetwork(const QNetworkConfig& config, int64_t obs_size, int64_t num_actions,
+           int64_t num_atoms = 1);
   torch::Tensor Flatten(const torch::Tensor& obs) const;
 
   QNetworkConfig config_;
   int64_t obs_size_;
   int64_t num_actions_;
+  int64_t num_atoms_;
 };
 
-// Plain libtorch: torso Mlp (hidden layers, all activated) + head (one Linear layer, or a
-// DuelingHead). Any device.
+// Plain libtorch: torso Mlp (hidden layers, all activated) + head (one Linear layer with
+// num_actions * num_atoms outputs, or a DuelingHead: one atom only). Any device.
 class PlainQNetwork final : public QNetwork {
  public:
-  PlainQNetwork(const QNetworkConfig& config, int64_t obs_size, int64_t num_actions, Rng& rng);
+  PlainQNetwork(const QNetworkConfig& config, int64_t obs_size, int64_t num_actions, Rng& rng,
+                int64_t num_atoms = 1);
   torch::Tensor forward(const torch::Tensor& obs) override;
   std::vector<LinearView> linears() const override;
   std::shared_ptr<QNetwork> Clone() const override;
@@ -101,12 +111,13 @@ class PlainQNetwork final : public QNetwork {
 
 // CPU fast path, the same function as PlainQNetwork for the same config and weights:
 //   - no dueling, or dueling without stream layers: ONE FusedMlp (the dueling combination is
-//     fused into its output layer);
+//     fused into its output layer; num_actions * num_atoms outputs, dueling with one atom only);
 //   - dueling with stream layers: a FusedMlp torso and one FusedMlp per stream, combined with
 //     three torch ops.
 class FusedQNetwork final : public QNetwork {
  public:
-  FusedQNetwork(const QNetworkConfig& config, int64_t obs_size, int64_t num_actions, Rng& rng);
+  FusedQNetwork(const QNetworkConfig& config, int64_t obs_size, int64_t num_actions, Rng& rng,
+                int64_t num_atoms = 1);
   torch::Tensor forward(const torch::Tensor& obs) override;
   std::vector<LinearView> linears() const override;
   std::shared_ptr<QNetwork> Clone() const override;
@@ -128,8 +139,9 @@ std::shared_ptr<QNetwork> MakeQNetwork(const QNetworkConfig& config, int64_t obs
 // The general factory: observations of shape obs_shape (one row), num_atoms outputs per action
 // ([B, num_actions * num_atoms], action-major; callers view it as [B, A, K]). An MLP torso
 // without noisy layers (and without dueling when num_atoms > 1) is the overload above with
-// num_actions * num_atoms outputs (the fast path on the CPU); anything else is a ValueNetwork
-// (value_net.h). Pass the shape as a std::vector: a braced {4} would pick the overload above.
+// num_actions * num_atoms outputs (the fast path on the CPU; num_actions() and num_atoms() say
+// A and K); anything else is a ValueNetwork (value_net.h). Pass the shape as a std::vector: a
+// braced {4} would pick the overload above. Throws bellman::Error for num_atoms < 1.
 std::shared_ptr<QNetwork> MakeQNetwork(const QNetworkConfig& config,
                                        const std::vector<int64_t>& obs_shape, int64_t num_actions,
                                        const torch::Device& device, Rng& rng,

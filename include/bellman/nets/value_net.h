@@ -26,6 +26,7 @@ class NoisyLinearImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
   void ResetNoise(Rng& rng);
   void set_noise_enabled(bool on) { noise_enabled_ = on; }
+  bool noise_enabled() const { return noise_enabled_; }
 
   torch::Tensor weight_mu, weight_sigma, bias_mu, bias_sigma;
   torch::Tensor eps_in, eps_out;  // buffers: saved, copied by HardUpdate
@@ -65,7 +66,12 @@ TORCH_MODULE(Torso);
 // (Noisy)Linear layer, or with dueling a value and an advantage stream (one layer each) combined
 // per atom: Q[b, a, k] = V[b, k] + A[b, a, k] - mean_a A[b, a, k] (Wang et al. 2016, eq. 9).
 // Parameters are drawn from rng in order: conv weight, conv bias, torso layers, head (value
-// stream first). Any device after .to().
+// stream first); each layer weight (row-major) then bias, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as
+// InitLinear (fan_in = C * 3 * 3 for the conv). With an mlp torso, no noisy layers and one atom
+// this is PlainQNetwork's function for the same rng. ResetNoise draws per noisy layer, in the
+// same order (torso layers, value stream, head), eps_in then eps_out. Clone copies the
+// parameters, the current eps and the noise on/off switch. linears() lists the plain Linear
+// layers only: none for a noisy network, never the conv. Any device after .to().
 //
 // With `fuse` (the CPU fast path: MakeQNetwork passes config.fast_path on the CPU, no noisy
 // layers, no dueling with atoms) the hidden layers and the head are one FusedMlp (fused_mlp.h)
@@ -84,7 +90,6 @@ class ValueNetwork final : public QNetwork {
 
  private:
   std::vector<int64_t> obs_shape_;
-  int64_t num_atoms_;
   Torso torso_ = nullptr;
   torch::nn::Linear head_ = nullptr, value_ = nullptr;
   NoisyLinear noisy_head_ = nullptr, noisy_value_ = nullptr;
@@ -97,7 +102,9 @@ torch::Tensor CosineBasis(const torch::Tensor& taus, int64_t n);
 // IQN's network (Dabney et al. 2018b, eq. 4 and section 3.1): psi = Torso(obs) [B, D];
 // phi(tau)_j = ReLU(sum_{i<n} cos(pi i tau) w_ij + b_j) [B, N, D]; Z = Linear(D, A)(psi * phi).
 // forward(obs [B, ...], taus [B, N]) -> [B, N, A]. Draws: torso, embedding, head. No noisy or
-// dueling variants (MakeIqnNetwork throws for them).
+// dueling variants: the constructor throws bellman::Error for them, for an mlp torso without
+// hidden layers, and for num_actions or embedding_dim < 1. Parameters are plain (CPU) after
+// construction; .to() moves them.
 class IqnNetworkImpl : public torch::nn::Module {
  public:
   IqnNetworkImpl(const QNetworkConfig& config, const std::vector<int64_t>& obs_shape,
@@ -114,7 +121,7 @@ class IqnNetworkImpl : public torch::nn::Module {
 };
 TORCH_MODULE(IqnNetwork);
 
-// Validates (no noisy, no dueling; hidden_sizes or a conv torso so that D >= 1) and builds.
+// IqnNetwork(config, obs_shape, num_actions, embedding_dim, rng), spelled as a factory.
 IqnNetwork MakeIqnNetwork(const QNetworkConfig& config, const std::vector<int64_t>& obs_shape,
                           int64_t num_actions, int64_t embedding_dim, Rng& rng);
 
