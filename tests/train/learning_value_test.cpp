@@ -6,6 +6,7 @@
 #include <iostream>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "bellman/train/train.h"
 #include "io/temp_dir.h"
@@ -14,7 +15,7 @@ namespace bellman::train {
 namespace {
 
 TrainResult RunPreset(const std::string& algo, const std::string& env, const std::string& preset,
-                      int seed, const test::TempDir& tmp) {
+                      int seed, const test::TempDir& tmp, std::vector<std::string> overrides = {}) {
   TrainOptions o;
   o.algo = algo;
   o.env = env;
@@ -23,12 +24,28 @@ TrainResult RunPreset(const std::string& algo, const std::string& env, const std
   o.run_dir = (tmp / "run").string();
   o.progress = false;
   o.verbose = false;
+  o.overrides = std::move(overrides);
   TrainResult r = Train(o);
   std::cout << algo << " " << env << " seed " << seed << ": eval " << r.final_eval.mean << " +/- "
             << r.final_eval.std << " after " << r.env_steps << " env steps, " << r.wall_seconds
             << " s\n";
   return r;
 }
+
+// DQN's fast preset solves CartPole-v1 within 50k env steps on each fixed seed, no retries; the
+// final evaluation's seed is the one Policy (bellman eval) defaults to.
+class LearningDqnCartPole : public ::testing::TestWithParam<int> {};
+
+TEST_P(LearningDqnCartPole, FastPresetReaches475) {
+  test::TempDir tmp;
+  TrainResult r = RunPreset("dqn", "CartPole-v1", "CartPole-v1-fast", GetParam(), tmp);
+  EXPECT_LE(r.env_steps, 50'000);
+  EXPECT_EQ(r.final_eval.returns.size(), 10u);
+  EXPECT_EQ(r.final_eval.seed, Policy(r.run_dir).final_eval_seed());
+  EXPECT_GE(r.final_eval.mean, 475.0) << "seed " << GetParam();
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, LearningDqnCartPole, ::testing::Values(1, 2, 3));
 
 // C51 and QR-DQN solve CartPole-v1 (>= 475) within 50k env steps with their fast presets.
 class LearningDistributionalCartPole
@@ -66,19 +83,8 @@ class LearningDqnMinAtar : public ::testing::TestWithParam<int> {};
 
 TEST_P(LearningDqnMinAtar, BreakoutBeatsRandom) {
   test::TempDir tmp;
-  TrainOptions o;
-  o.algo = "dqn";
-  o.env = "MinAtar/Breakout-v1";
-  o.config_path = PresetPath("dqn", "MinAtar/Breakout-v1");
-  o.seed = GetParam();
-  o.run_dir = (tmp / "run").string();
-  o.progress = false;
-  o.verbose = false;
-  o.overrides = {"n_timesteps=30000", "eval_freq=0", "checkpoint_freq=0"};
-  TrainResult r = Train(o);
-  std::cout << "dqn MinAtar/Breakout-v1 seed " << GetParam() << ": eval " << r.final_eval.mean
-            << " +/- " << r.final_eval.std << " over " << r.final_eval.returns.size()
-            << " episodes after " << r.env_steps << " frames, " << r.wall_seconds << " s\n";
+  TrainResult r = RunPreset("dqn", "MinAtar/Breakout-v1", "MinAtar/Breakout-v1", GetParam(), tmp,
+                            {"n_timesteps=30000", "eval_freq=0", "checkpoint_freq=0"});
   EXPECT_EQ(r.final_eval.returns.size(), 30u);
   EXPECT_GE(r.final_eval.mean, 1.0) << "seed " << GetParam();
 }
