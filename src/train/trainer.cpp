@@ -227,8 +227,15 @@ EvalResult Summarize(std::vector<double> returns) {
 // first episode counted.
 using ActFn = std::function<void(const void* obs, int64_t n, int64_t* actions)>;
 
-EvalResult Evaluate(const ActFn& act, const std::string& env_id, int episodes, uint64_t seed) {
-  VectorEnv vec(env_id, episodes);
+// The env kwargs that carry TrainConfig::max_episode_steps (-1: none, the env's own limit).
+EnvArgs TimeLimitArgs(int64_t max_episode_steps) {
+  if (max_episode_steps < 0) return {};
+  return {{"max_episode_steps", max_episode_steps}};
+}
+
+EvalResult Evaluate(const ActFn& act, const std::string& env_id, int episodes, uint64_t seed,
+                    const EnvArgs& args = {}) {
+  VectorEnv vec(env_id, episodes, args);
   vec.Reset(seed);
   std::vector<int64_t> actions(static_cast<size_t>(episodes));
   std::vector<double> returns(static_cast<size_t>(episodes), 0.0);
@@ -321,7 +328,8 @@ class Run {
         streams_(MakeStreams(tc.seed)) {
     // OpenBLAS stays at 1 thread whatever torch_threads says (docs/dqn.md, "Determinism").
     nets::SetNumThreads(tc_.torch_threads, 1);
-    std::vector<std::unique_ptr<Env>> envs = MakeEnvs(tc_.env, tc_.num_envs, {}, "VectorEnv");
+    std::vector<std::unique_ptr<Env>> envs =
+        MakeEnvs(tc_.env, tc_.num_envs, TimeLimitArgs(tc_.max_episode_steps), "VectorEnv");
     for (auto& e : envs) envs_.push_back(e.get());
     vec_ = std::make_unique<VectorEnv>(std::move(envs));
     const algos::AlgoRegistration& reg = algos::FindAlgo(tc_.algo);
@@ -492,7 +500,8 @@ class Run {
       std::optional<EvalResult> eval;
       if (crossed(tc_.eval_freq)) {
         Phase p(P(&LoopProfile::eval));
-        eval = Evaluate(Greedy(), tc_.env, tc_.eval_episodes, streams_.eval_seed);
+        eval = Evaluate(Greedy(), tc_.env, tc_.eval_episodes, streams_.eval_seed,
+                        TimeLimitArgs(tc_.max_episode_steps));
         last_eval_ = eval->mean;
         if (bar) bar->SetSuffix(fmt::format("eval {:.1f}", eval->mean));
         if (tc_.eval_stop_return != 0.0 && eval->mean >= tc_.eval_stop_return) stop = true;
@@ -513,8 +522,8 @@ class Run {
     }
     if (bar) bar->Finish();
     const double train_seconds = elapsed();
-    result.final_eval =
-        Evaluate(Greedy(), tc_.env, tc_.final_eval_episodes, streams_.final_eval_seed);
+    result.final_eval = Evaluate(Greedy(), tc_.env, tc_.final_eval_episodes,
+                                 streams_.final_eval_seed, TimeLimitArgs(tc_.max_episode_steps));
     result.final_eval.seed = streams_.final_eval_seed;
     result.final_eval_seed = streams_.final_eval_seed;
     result.last_eval = last_eval_;
@@ -729,6 +738,9 @@ void TrainConfig::Validate() const {
         fmt::format("keep_checkpoints must be >= 0, got {}", keep_checkpoints));
   check(torch_threads >= 1, fmt::format("torch_threads must be >= 1, got {}", torch_threads));
   check(seed >= 0, fmt::format("seed must be >= 0, got {}", seed));
+  check(max_episode_steps >= -1,
+        fmt::format("max_episode_steps must be -1 (the env's own), 0 (none) or > 0, got {}",
+                    max_episode_steps));
 }
 
 std::string PresetPath(const std::string& algo, const std::string& env) {

@@ -46,6 +46,10 @@ struct TrainConfig {
   // Time each phase of the loop (env, replay, act, forward, backward, optimizer, ...); printed at
   // the end and written to summary.json as profile_seconds. Costs two clock reads per phase.
   bool profile = false;
+  // TimeLimit of the training and evaluation envs: -1 keeps the env's own (Gymnasium's
+  // registration), 0 removes it, n truncates episodes at n steps (MinAtar presets: a greedy
+  // policy can otherwise play one episode forever, e.g. a Seaquest sub that never dives).
+  int64_t max_episode_steps = -1;
 
   template <class V>
   void Fields(V& v) {
@@ -63,6 +67,7 @@ struct TrainConfig {
     v("keep_checkpoints", keep_checkpoints);
     v("torch_threads", torch_threads);
     v("profile", profile);
+    v("max_episode_steps", max_episode_steps);
   }
   // Throws bellman::Error naming the key.
   void Validate() const;
