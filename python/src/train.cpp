@@ -73,21 +73,40 @@ py::array_t<T, py::array::c_style | py::array::forcecast> Observations(py::handl
 
 py::object Act(train::Policy& policy, py::handle obs) {
   const Space& space = policy.observation_space();
+  const Space& action_space = policy.action_space();
+  const bool box_actions = action_space.kind() == Space::Kind::kBox;
   int64_t n = 0;
   bool single = false;
-  py::array_t<int64_t> actions;
+  py::array actions;
   auto run = [&](const void* data) {
-    actions = py::array_t<int64_t>(n);
-    policy.Act(data, n, actions.mutable_data());
+    if (box_actions) {
+      // Rows of float32[dim]: (n, *shape) for a batch, (*shape) for one observation.
+      std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(n)};
+      for (int64_t d : action_space.shape()) shape.push_back(static_cast<py::ssize_t>(d));
+      py::array_t<float> a(shape);
+      policy.Act(data, n, a.mutable_data());
+      actions = a;
+    } else {
+      py::array_t<int64_t> a(n);
+      policy.Act(data, n, a.mutable_data());
+      actions = a;
+    }
   };
   if (space.kind() == Space::Kind::kDiscrete) {
     run(Observations<int64_t>(obs, space, &n, &single).data());
   } else if (space.kind() == Space::Kind::kBox && space.dtype() == DType::kFloat32) {
     run(Observations<float>(obs, space, &n, &single).data());
+  } else if (space.kind() == Space::Kind::kBox && space.dtype() == DType::kFloat64) {
+    run(Observations<double>(obs, space, &n, &single).data());
+  } else if (space.kind() == Space::Kind::kBox && space.dtype() == DType::kUint8) {
+    run(Observations<uint8_t>(obs, space, &n, &single).data());
   } else {
     throw Error(fmt::format("Policy.act: observation space {} is not supported", space.ToString()));
   }
-  if (single) return py::int_(actions.at(0));
+  if (single) {
+    if (box_actions) return actions[py::int_(0)];
+    return py::int_(py::array_t<int64_t>(actions).at(0));
+  }
   return actions;
 }
 

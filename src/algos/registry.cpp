@@ -16,11 +16,18 @@ AlgoRegistration RainbowRegistration();
 AlgoRegistration QrDqnRegistration();
 AlgoRegistration IqnRegistration();
 AlgoRegistration IdqnRegistration();
+AlgoRegistration Td3Registration();
+AlgoRegistration DdpgRegistration();
+AlgoRegistration SacRegistration();
+AlgoRegistration PpoRegistration();
+AlgoRegistration DsacTRegistration();
 
 const std::vector<AlgoRegistration>& AlgoRegistry() {
   static const std::vector<AlgoRegistration> registry = [] {
-    std::vector<AlgoRegistration> r{DqnRegistration(),   C51Registration(), RainbowRegistration(),
-                                    QrDqnRegistration(), IqnRegistration(), IdqnRegistration()};
+    std::vector<AlgoRegistration> r{DqnRegistration(),   C51Registration(),  RainbowRegistration(),
+                                    QrDqnRegistration(), IqnRegistration(),  IdqnRegistration(),
+                                    Td3Registration(),   DdpgRegistration(), SacRegistration(),
+                                    PpoRegistration(),   DsacTRegistration()};
     std::sort(r.begin(), r.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     return r;
   }();

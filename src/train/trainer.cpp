@@ -225,7 +225,19 @@ EvalResult Summarize(std::vector<double> returns) {
 
 // Greedy evaluation: `episodes` envs seeded seed + i, one batched forward per step, each env's
 // first episode counted.
-using ActFn = std::function<void(const void* obs, int64_t n, int64_t* actions)>;
+using ActFn = std::function<void(const void* obs, int64_t n, void* actions)>;
+
+// One step of every env of `vec` with the action rows in `actions` (int64 or float32 rows, as
+// the action space says).
+void StepWith(VecEnv& vec, const std::vector<std::byte>& actions) {
+  const size_t rows = static_cast<size_t>(vec.num_envs());
+  if (vec.action_space().kind() == Space::Kind::kDiscrete) {
+    vec.Step(std::span<const int64_t>(reinterpret_cast<const int64_t*>(actions.data()), rows));
+  } else {
+    vec.Step(std::span<const float>(reinterpret_cast<const float*>(actions.data()),
+                                    actions.size() / sizeof(float)));
+  }
+}
 
 // The env kwargs that carry TrainConfig::max_episode_steps (-1: none, the env's own limit).
 EnvArgs TimeLimitArgs(int64_t max_episode_steps) {
@@ -237,13 +249,13 @@ EvalResult Evaluate(const ActFn& act, const std::string& env_id, int episodes, u
                     const EnvArgs& args = {}) {
   VectorEnv vec(env_id, episodes, args);
   vec.Reset(seed);
-  std::vector<int64_t> actions(static_cast<size_t>(episodes));
+  std::vector<std::byte> actions(static_cast<size_t>(episodes) * vec.action_bytes());
   std::vector<double> returns(static_cast<size_t>(episodes), 0.0);
   std::vector<uint8_t> done(static_cast<size_t>(episodes), 0);
   int remaining = episodes;
   while (remaining > 0) {
     act(vec.obs_data(), episodes, actions.data());
-    vec.Step(std::span<const int64_t>(actions));
+    StepWith(vec, actions);
     for (int i = 0; i < episodes; ++i) {
       if (!done[i] && vec.has_final_obs()[i]) {
         returns[i] = vec.episode_return()[i];
@@ -341,12 +353,14 @@ class Run {
                            .profile = tc_.profile};
     algo_ = reg.make(resolved_[tc_.algo], std::move(ctx));
     schedule_ = algo_->schedule();
-    buffer_ = std::make_unique<ReplayBuffer>(schedule_.replay, vec_->observation_space(),
-                                             vec_->action_space());
+    if (!schedule_.on_policy) {
+      buffer_ = std::make_unique<ReplayBuffer>(schedule_.replay, vec_->observation_space(),
+                                               vec_->action_space());
+    }
     sampler_ = streams_.sampler;
     const size_t n = static_cast<size_t>(tc_.num_envs);
     obs_.resize(n * vec_->obs_bytes());
-    actions_.resize(n);
+    actions_.resize(n * vec_->action_bytes());
     running_return_.assign(n, 0.0);
     running_length_.assign(n, 0);
     metric_sums_.assign(algo_->metric_names().size(), 0.0);
@@ -357,7 +371,7 @@ class Run {
   void Resume(const fs::path& ckpt) {
     VerifyCheckpoint(ckpt);
     algo_->Load(ckpt);
-    buffer_->Load((ckpt / "replay.bin").string());
+    if (buffer_) buffer_->Load((ckpt / "replay.bin").string());
     json s = json::parse(io::ReadFile(ckpt / "trainer_state.json"));
     env_steps_ = s.at("env_steps").get<int64_t>();
     vec_steps_ = s.at("vec_steps").get<int64_t>();
@@ -431,7 +445,7 @@ class Run {
       }
       {
         Phase p(P(&LoopProfile::env));
-        vec_->Step(std::span<const int64_t>(actions_));
+        StepWith(*vec_, actions_);
       }
       TransitionRows rows{.n = n,
                           .obs = obs_.data(),
@@ -442,9 +456,13 @@ class Run {
                           .truncated = vec_->truncated().data(),
                           .final_obs = vec_->final_obs_data(),
                           .has_final_obs = vec_->has_final_obs().data()};
-      {
+      bool rollout_full = false;
+      if (buffer_) {
         Phase p(P(&LoopProfile::replay));
         buffer_->AddStep(rows);
+      } else {
+        Phase p(P(&LoopProfile::replay));
+        rollout_full = algo_->Observe(rows);
       }
       std::memcpy(obs_.data(), vec_->obs_data(), obs_.size());
       env_steps_ += n;
@@ -469,10 +487,23 @@ class Run {
         Phase p(P(&LoopProfile::target));
         algo_->OnEnvStep(env_steps_);
       }
-      buffer_->set_step(env_steps_);
+      if (buffer_) buffer_->set_step(env_steps_);
 
+      if (rollout_full) {
+        // On-policy: one Update trains on the whole rollout (several epochs inside).
+        algos::Metrics m;
+        {
+          Phase p(P(&LoopProfile::update));
+          m = algo_->Update(batch);
+        }
+        for (size_t j = 0; j < m.size() && j < metric_sums_.size(); ++j) {
+          metric_sums_[j] += m[j].second;
+        }
+        ++metric_count_;
+      }
       // Update: every train_freq vector steps once past learning_starts (SB3's semantics).
-      if (vec_steps_ % schedule_.train_freq == 0 && env_steps_ > schedule_.learning_starts) {
+      if (buffer_ && vec_steps_ % schedule_.train_freq == 0 &&
+          env_steps_ > schedule_.learning_starts) {
         const int64_t g =
             schedule_.gradient_steps >= 0 ? schedule_.gradient_steps : schedule_.train_freq * n;
         for (int64_t k = 0; k < g; ++k) {
@@ -588,7 +619,7 @@ class Run {
   }
 
   ActFn Greedy() {
-    return [this](const void* obs, int64_t n, int64_t* a) { algo_->Act(obs, n, false, a); };
+    return [this](const void* obs, int64_t n, void* a) { algo_->Act(obs, n, false, a); };
   }
 
   void Log(io::CsvLogger& csv, io::TfEventsWriter& tb, const std::optional<EvalResult>& eval,
@@ -635,7 +666,7 @@ class Run {
   void Checkpoint(io::CheckpointStore& store, double elapsed) {
     store.Save(env_steps_, [&](const fs::path& dir) {
       algo_->Save(dir);
-      buffer_->Save((dir / "replay.bin").string());
+      if (buffer_) buffer_->Save((dir / "replay.bin").string());
       json envs = json::array();
       for (size_t i = 0; i < envs_.size(); ++i) {
         json state = json::array();
@@ -678,8 +709,8 @@ class Run {
   algos::OffPolicySchedule schedule_;
   std::unique_ptr<ReplayBuffer> buffer_;
   Rng sampler_;
-  std::vector<std::byte> obs_;  // observations the next actions are chosen from
-  std::vector<int64_t> actions_;
+  std::vector<std::byte> obs_;      // observations the next actions are chosen from
+  std::vector<std::byte> actions_;  // num_envs action rows (int64 or float32[dim])
   std::vector<double> running_return_;
   std::vector<int64_t> running_length_;
   std::deque<double> recent_returns_;
@@ -713,6 +744,15 @@ fs::path FindConfigsDir() {
     if (fs::is_directory(c / "dqn")) return c;
   }
   throw Error("cannot find the configs/ directory of presets; set BELLMAN_CONFIGS_DIR");
+}
+
+// An action row as text: "2" for Discrete, "[0.5, -1]" for Box.
+std::string ActionText(const Space& space, const std::vector<std::byte>& action) {
+  if (space.kind() == Space::Kind::kDiscrete) {
+    return fmt::format("{}", *reinterpret_cast<const int64_t*>(action.data()));
+  }
+  const auto* a = reinterpret_cast<const float*>(action.data());
+  return fmt::format("[{}]", fmt::join(a, a + space.flat_size(), ", "));
 }
 
 std::string SlashesToUnderscores(std::string s) {
@@ -856,7 +896,7 @@ Policy::~Policy() = default;
 Policy::Policy(Policy&&) noexcept = default;
 Policy& Policy::operator=(Policy&&) noexcept = default;
 
-void Policy::Act(const void* obs, int64_t n, int64_t* actions) {
+void Policy::Act(const void* obs, int64_t n, void* actions) {
   impl_->algo->Act(obs, n, /*explore=*/false, actions);
 }
 
@@ -875,7 +915,7 @@ EvalResult EvaluateCheckpoint(const std::string& checkpoint, int episodes,
   if (episodes < 1) throw Error(fmt::format("--episodes must be >= 1, got {}", episodes));
   Policy policy(checkpoint);
   const uint64_t base = seed.value_or(policy.final_eval_seed());
-  EvalResult r = Evaluate([&](const void* obs, int64_t n, int64_t* a) { policy.Act(obs, n, a); },
+  EvalResult r = Evaluate([&](const void* obs, int64_t n, void* a) { policy.Act(obs, n, a); },
                           policy.env_id(), episodes, base);
   r.seed = base;
   return r;
@@ -887,6 +927,7 @@ std::vector<double> Enjoy(const std::string& checkpoint, int episodes, std::ostr
   Policy policy(checkpoint);
   std::unique_ptr<Env> env = MakeEnv(policy.env_id());
   std::vector<std::byte> obs(env->observation_space().byte_size());
+  std::vector<std::byte> action(env->action_space().byte_size());
   std::vector<double> returns;
   const uint64_t base = seed.value_or(policy.final_eval_seed());
   for (int ep = 0; ep < episodes; ++ep) {
@@ -896,12 +937,12 @@ std::vector<double> Enjoy(const std::string& checkpoint, int episodes, std::ostr
     double ret = 0.0;
     int64_t t = 0;
     while (true) {
-      int64_t action = 0;
-      policy.Act(obs.data(), 1, &action);
-      StepResult r = env->Step(&action, obs.data());
+      policy.Act(obs.data(), 1, action.data());
+      StepResult r = env->Step(action.data(), obs.data());
       ret += r.reward;
       ++t;
-      out << fmt::format("step {} action {} reward {}\n", t, action, r.reward);
+      out << fmt::format("step {} action {} reward {}\n", t,
+                         ActionText(env->action_space(), action), r.reward);
       out << env->Render() << "\n";
       if (r.terminated || r.truncated) break;
     }

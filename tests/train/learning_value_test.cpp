@@ -10,27 +10,12 @@
 
 #include "bellman/train/train.h"
 #include "io/temp_dir.h"
+#include "train/run_preset.h"
 
 namespace bellman::train {
 namespace {
 
-TrainResult RunPreset(const std::string& algo, const std::string& env, const std::string& preset,
-                      int seed, const test::TempDir& tmp, std::vector<std::string> overrides = {}) {
-  TrainOptions o;
-  o.algo = algo;
-  o.env = env;
-  o.config_path = PresetPath(algo, preset);
-  o.seed = seed;
-  o.run_dir = (tmp / "run").string();
-  o.progress = false;
-  o.verbose = false;
-  o.overrides = std::move(overrides);
-  TrainResult r = Train(o);
-  std::cout << algo << " " << env << " seed " << seed << ": eval " << r.final_eval.mean << " +/- "
-            << r.final_eval.std << " after " << r.env_steps << " env steps, " << r.wall_seconds
-            << " s\n";
-  return r;
-}
+using test_util::RunPreset;
 
 // DQN's fast preset solves CartPole-v1 within 50k env steps on each fixed seed, no retries; the
 // final evaluation's seed is the one Policy (bellman eval) defaults to.
@@ -72,6 +57,8 @@ INSTANTIATE_TEST_SUITE_P(Seeds, LearningDistributionalCartPole,
 
 namespace bellman::train {
 namespace {
+
+using test_util::RunPreset;
 
 // DQN with MinAtar's reference settings (configs/dqn/MinAtar.yaml) on MinAtar/Breakout-v1 for
 // 30k frames (CI budget; the paper trains 5M) must clearly beat a random policy: random play

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "bellman/core/config.h"
 #include "bellman/core/rng.h"
 #include "bellman/envs/env.h"
 #include "bellman/replay/batch.h"
@@ -27,6 +28,9 @@ using Metrics = std::vector<std::pair<std::string, double>>;
 
 // How the trainer drives an off-policy algorithm (SB3's OffPolicyAlgorithm semantics).
 struct OffPolicySchedule {
+  // On-policy algorithms (PPO) keep their own rollout storage: the trainer hands them every
+  // vector step through Observe() and builds no replay buffer; the other fields are unused.
+  bool on_policy = false;
   int64_t learning_starts = 0;  // env steps of uniform random actions before any update
   int64_t train_freq = 1;       // vector-env steps between update rounds
   int64_t gradient_steps = 1;   // updates per round; -1: as many as env steps in the round
@@ -38,15 +42,21 @@ class OffPolicyAlgorithm {
  public:
   virtual ~OffPolicyAlgorithm() = default;
   // One batched forward for n observations laid out as the observation space says; writes n
-  // int64 actions. explore: epsilon-greedy (random actions before learning_starts); otherwise
-  // greedy (evaluation).
-  virtual void Act(const void* obs, int64_t n, bool explore, int64_t* actions) = 0;
+  // actions laid out as the action space says (int64 for Discrete, float32[dim] rows for Box,
+  // already inside the space's bounds). explore: the algorithm's exploration (epsilon-greedy,
+  // action noise, a sampled stochastic policy; random actions before learning_starts);
+  // otherwise its deterministic evaluation policy.
+  virtual void Act(const void* obs, int64_t n, bool explore, void* actions) = 0;
   // One gradient step on a sampled batch.
   virtual Metrics Update(const Batch& batch) = 0;
   // |TD error| of each row of the last Update (new PER priorities).
   virtual std::span<const float> td_errors() const = 0;
   // Called once per vector-env step with the total env steps so far (schedules, target updates).
   virtual void OnEnvStep(int64_t env_steps) = 0;
+  // On-policy only (schedule().on_policy): the transition of the last explore Act. Returns true
+  // when the rollout is complete; the trainer then calls Update with an empty batch, which trains
+  // on the rollout and starts the next one.
+  virtual bool Observe(const TransitionRows& /*rows*/) { return false; }
   // Metric names Update returns, in order.
   virtual std::vector<std::string> metric_names() const = 0;
   // Extra scalars for logs (e.g. the exploration rate).
@@ -78,6 +88,25 @@ struct AlgoRegistration {
   std::function<YAML::Node(const YAML::Node&)> resolve;
   std::function<std::unique_ptr<OffPolicyAlgorithm>(const YAML::Node& resolved, AlgoContext)> make;
 };
+
+// The registry entry of an algorithm whose Config has Fields, Validate(name), and whose
+// constructor is Algo(Config, AlgoContext, name). `defaults` lets one algorithm file register
+// variants (Rainbow is C51 with Rainbow's defaults, DDPG is TD3 with DDPG's).
+template <class Algo, class Config>
+AlgoRegistration MakeRegistration(const std::string& name, Config defaults = Config()) {
+  auto load = [name, defaults](const YAML::Node& node) {
+    Config c = LoadConfig<Config>(node, name, defaults);
+    c.Validate(name);
+    return c;
+  };
+  return AlgoRegistration{
+      .name = name,
+      .resolve = [load](const YAML::Node& node) { return DumpConfig(load(node)); },
+      .make = [load, name](const YAML::Node& node,
+                           AlgoContext context) -> std::unique_ptr<OffPolicyAlgorithm> {
+        return std::make_unique<Algo>(load(node), std::move(context), name);
+      }};
+}
 
 // Registered algorithms ("dqn"), sorted by name.
 const std::vector<AlgoRegistration>& AlgoRegistry();

@@ -133,8 +133,9 @@ class Policy {
   ~Policy();
   Policy(Policy&&) noexcept;
   Policy& operator=(Policy&&) noexcept;
-  // n observations laid out as the env's observation space says -> n actions.
-  void Act(const void* obs, int64_t n, int64_t* actions);
+  // n observations laid out as the env's observation space says -> n action rows laid out as
+  // the action space says (int64, or float32[dim] for Box).
+  void Act(const void* obs, int64_t n, void* actions);
   const std::string& env_id() const;
   // The run's periodic evaluation seed (eval env i is seeded eval_seed + i).
   uint64_t eval_seed() const;

@@ -1,0 +1,239 @@
+// ContinuousAgent: what the off-policy algorithms for Box action spaces share (TD3/DDPG, SAC,
+// DSAC-T, DecQN/CQN): observation tensors, action scaling, warm-up actions, the replay schedule,
+// counters, checkpoints and the update profile. Each algorithm file adds its networks and its
+// Update (docs/continuous.md).
+//
+// Actions: the networks work in [-1, 1]^dim (SB3's scale_action); Act writes env actions
+// low + (u + 1) / 2 * (high - low), and the replay buffer stores env actions, which Update scales
+// back to [-1, 1] (the same numbers SB3 stores, up to float rounding).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bellman/algos/algorithm.h"
+#include "bellman/nets/fused_mlp.h"
+#include "bellman/nets/mlp.h"
+
+namespace bellman::algos {
+
+// The keys every continuous off-policy algorithm has (SB3's OffPolicyAlgorithm defaults for
+// TD3/SAC). Algorithm configs derive from it and add theirs.
+struct ContinuousAgentConfig {
+  double gamma = 0.99;
+  double lr = 3e-4;  // actor and critic (SB3's single learning_rate)
+  double adam_eps = 1e-8;
+  int64_t batch_size = 256;
+  int64_t buffer_size = 1'000'000;
+  int64_t learning_starts = 100;  // env steps of uniform random actions before updates
+  int64_t train_freq = 1;         // vector-env steps between update rounds
+  int64_t gradient_steps = 1;     // updates per round; -1: train_freq * num_envs
+  double tau = 0.005;             // Polyak coefficient of the target networks
+  int64_t n_step = 1;             // n-step returns (the replay's accumulators)
+  std::vector<int64_t> hidden_sizes = {256, 256};  // actor (and critic unless critic_hidden_sizes)
+  std::vector<int64_t> critic_hidden_sizes;        // empty: hidden_sizes
+  std::string activation = "relu";
+  bool fast_path = true;  // FusedMlp + flat Adam on the CPU
+
+  template <class V>
+  void Fields(V& v) {
+    v("gamma", gamma);
+    v("lr", lr);
+    v("adam_eps", adam_eps);
+    v("batch_size", batch_size);
+    v("buffer_size", buffer_size);
+    v("learning_starts", learning_starts);
+    v("train_freq", train_freq);
+    v("gradient_steps", gradient_steps);
+    v("tau", tau);
+    v("n_step", n_step);
+    v("hidden_sizes", hidden_sizes);
+    v("critic_hidden_sizes", critic_hidden_sizes);
+    v("activation", activation);
+    v("fast_path", fast_path);
+  }
+  // Throws bellman::Error naming "<algo>.<key>" and the value.
+  void Validate(const std::string& algo) const;
+  const std::vector<int64_t>& critic_sizes() const {
+    return critic_hidden_sizes.empty() ? hidden_sizes : critic_hidden_sizes;
+  }
+};
+
+// An MLP that is a FusedMlp on the CPU fast path and a plain Mlp otherwise (same function, same
+// initial weights for the same Rng).
+class MlpNetImpl : public torch::nn::Module {
+ public:
+  MlpNetImpl(const nets::MlpOptions& options, Rng& rng, bool fused);
+  torch::Tensor forward(const torch::Tensor& x);
+  // A new net with a copy of the parameters (a target network; its parameters need no grad).
+  std::shared_ptr<MlpNetImpl> CloneTarget() const;
+  const nets::MlpOptions& options() const { return options_; }
+  // Linear layers in order (views into the parameters).
+  std::vector<nets::LinearView> linears() const {
+    return fused_ ? fast_->linears() : plain_->linears();
+  }
+
+ private:
+  nets::MlpOptions options_;
+  bool fused_;
+  nets::Mlp plain_ = nullptr;
+  nets::FusedMlp fast_ = nullptr;
+};
+TORCH_MODULE(MlpNet);
+
+// A float32 tensor of the given shape filled with standard normal draws from rng, in row-major
+// order (exploration and reparameterisation noise come from an explicit Rng, DESIGN.md).
+torch::Tensor StandardNormal(Rng& rng, at::IntArrayRef shape);
+
+class ContinuousAgent : public OffPolicyAlgorithm {
+ public:
+  // Writes env actions: uniform random before learning_starts (explore only; SB3's
+  // action_space.sample()), otherwise PolicyActions; exploration noise is the subclass's.
+  void Act(const void* obs, int64_t n, bool explore, void* actions) final;
+  void OnEnvStep(int64_t env_steps) override { env_steps_ = env_steps; }
+  std::span<const float> td_errors() const override { return {}; }
+  Metrics Stats() const override;
+  OffPolicySchedule schedule() const override;
+  void Save(const std::filesystem::path& dir) const final;
+  void Load(const std::filesystem::path& dir) final;
+  Metrics ProfileSeconds() const override;
+
+ protected:
+  ContinuousAgent(const ContinuousAgentConfig& config, AlgoContext& context, std::string name);
+
+  // Actions in [-1, 1] for obs [n, obs_dim] (no grad): deterministic when !explore; with
+  // explore the algorithm's behaviour policy (noise, sampling) from explore_rng().
+  virtual torch::Tensor PolicyActions(const torch::Tensor& obs, bool explore) = 0;
+  // The algorithm's networks and optimizers in the checkpoint archive.
+  virtual void SaveModules(torch::serialize::OutputArchive& archive) const = 0;
+  virtual void LoadModules(torch::serialize::InputArchive& archive) = 0;
+
+  // A sampled batch as tensors: obs/next_obs [B, obs_dim] float32, action [B, dim] in [-1, 1],
+  // reward [B], discount [B] (gamma^k, 0 at a terminal state).
+  struct BatchTensors {
+    torch::Tensor obs, action, reward, discount, next_obs;
+  };
+  BatchTensors Tensors(const Batch& batch) const;
+  // n observation rows -> [n, obs_dim] float32.
+  torch::Tensor ObsTensor(const void* obs, int64_t n) const;
+  // New net for this algorithm: obs_dim (+ action_dim when with_action) -> sizes -> outputs.
+  MlpNet MakeNet(const std::vector<int64_t>& sizes, int64_t outputs, bool with_action);
+  std::unique_ptr<torch::optim::Optimizer> MakeAdam(std::vector<torch::Tensor> params,
+                                                    double lr) const;
+  // Throws a clear error (step, tensor) when t has a NaN or Inf.
+  void CheckFinite(const torch::Tensor& t, const char* what) const;
+
+  const std::string& name() const { return name_; }
+  int64_t obs_dim() const { return obs_dim_; }
+  int64_t action_dim() const { return action_dim_; }
+  int64_t env_steps() const { return env_steps_; }
+  Rng& explore_rng() { return explore_rng_; }
+  Rng& update_rng() { return update_rng_; }
+  Rng& net_rng() { return net_rng_; }
+
+  // Update bookkeeping for subclasses: call BeginUpdate at the top of Update and Lap(phase)
+  // after each phase ("forward", "backward", "optimizer", "target_update").
+  void BeginUpdate();
+  void Lap(int phase);
+  enum : int { kForward = 0, kBackward = 1, kOptimizer = 2, kTarget = 3 };
+  int64_t num_updates_ = 0;
+
+ private:
+  ContinuousAgentConfig config_;
+  std::string name_;
+  EnvSpec env_;
+  int num_envs_;
+  int64_t total_timesteps_;
+  int64_t obs_dim_;
+  int64_t action_dim_;
+  std::vector<float> low_, high_;
+  Rng net_rng_;
+  Rng explore_rng_;
+  Rng update_rng_;  // target smoothing / reparameterisation noise
+  int64_t env_steps_ = 0;
+  bool profile_ = false;
+  double seconds_[4] = {0, 0, 0, 0};
+  std::chrono::steady_clock::time_point lap_;
+};
+
+// Keys of the maximum-entropy family (SAC, DSAC-T): the temperature and the squashed Gaussian
+// policy.
+struct SoftConfig : ContinuousAgentConfig {
+  // "auto" (learned, initial value 1), "auto_<x>" (learned, initial value x) or a fixed number.
+  std::string ent_coef = "auto";
+  // "auto": -dim(A) (Haarnoja et al. 2018b, section 5), or a number.
+  std::string target_entropy = "auto";
+  int64_t target_update_interval = 1;  // gradient steps between Polyak updates
+  int64_t n_critics = 2;
+  double log_std_min = -20.0;  // SB3's clamp of the policy's log std
+  double log_std_max = 2.0;
+
+  template <class V>
+  void Fields(V& v) {
+    ContinuousAgentConfig::Fields(v);
+    v("ent_coef", ent_coef);
+    v("target_entropy", target_entropy);
+    v("target_update_interval", target_update_interval);
+    v("n_critics", n_critics);
+    v("log_std_min", log_std_min);
+    v("log_std_max", log_std_max);
+  }
+  // {learned, initial or fixed value}; throws naming "<algo>.ent_coef" and the value.
+  std::pair<bool, double> EntCoef(const std::string& algo) const;
+  double TargetEntropy(const std::string& algo, int64_t action_dim) const;
+  void Validate(const std::string& algo) const;
+};
+
+// SAC's policy and temperature (Haarnoja et al. 2018), shared by SAC and DSAC-T:
+//   a~ = tanh(mu(s) + sigma(s) * eps), eps ~ N(0, I)                     (reparameterisation)
+//   log pi(a~|s) = log N(u; mu, sigma) - sum log(1 - tanh(u)^2 + 1e-6)   (appendix C, eq. 21)
+//   J(alpha) = -E[log alpha * (log pi(a~|s) + H_target)]                 (eq. 18)
+// One MLP whose last layer holds both heads [mu, log_std] (SB3 has two Linear heads on the same
+// features: the same function class). Exploration samples the policy; evaluation plays
+// tanh(mu(s)).
+class SoftAgent : public ContinuousAgent {
+ protected:
+  SoftAgent(const SoftConfig& config, AlgoContext& context, const std::string& name);
+
+  // A reparameterised sample for obs [n, obs_dim] and its log-probability [n] (noise from
+  // update_rng()).
+  std::pair<torch::Tensor, torch::Tensor> Sample(const torch::Tensor& obs);
+  // Steps the temperature on log_prob (when learned) and returns alpha as it was before the step
+  // (SB3's order), detached, shape [1].
+  torch::Tensor UpdateTemperature(const torch::Tensor& log_prob);
+  // The current temperature alpha, detached, shape [1].
+  torch::Tensor Alpha() const { return torch::exp(log_ent_coef_.detach()); }
+  // One step of the actor on `loss`.
+  void StepActor(const torch::Tensor& loss);
+  // The actor, its optimizer and the temperature in a checkpoint.
+  void SaveSoft(torch::serialize::OutputArchive& archive) const;
+  void LoadSoft(torch::serialize::InputArchive& archive);
+
+  const SoftConfig& soft_config() const { return soft_; }
+
+ private:
+  torch::Tensor PolicyActions(const torch::Tensor& obs, bool explore) override;
+  std::pair<torch::Tensor, torch::Tensor> Heads(const torch::Tensor& obs);
+
+  SoftConfig soft_;
+  double target_entropy_ = 0.0;
+  MlpNet actor_ = nullptr;
+  std::unique_ptr<torch::optim::Optimizer> actor_optimizer_;
+  torch::Tensor log_ent_coef_;
+  std::unique_ptr<torch::optim::Optimizer> ent_optimizer_;  // null for a fixed ent_coef
+};
+
+// Module `m` as a sub-archive `key` of `archive`, and back.
+void PutModule(torch::serialize::OutputArchive& archive, const std::string& key,
+               const torch::nn::Module& m);
+void GetModule(torch::serialize::InputArchive& archive, const std::string& key,
+               torch::nn::Module& m);
+void PutOptimizer(torch::serialize::OutputArchive& archive, const std::string& key,
+                  const torch::optim::Optimizer& o);
+void GetOptimizer(torch::serialize::InputArchive& archive, const std::string& key,
+                  torch::optim::Optimizer& o);
+
+}  // namespace bellman::algos

@@ -1,0 +1,428 @@
+// The continuous off-policy family's shared machinery (include/bellman/algos/actor_critic.h).
+#include "bellman/algos/actor_critic.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <chrono>
+#include <cmath>
+#include <numbers>
+
+#include "bellman/core/error.h"
+#include "bellman/nets/optim.h"
+#include "bellman/nets/params.h"
+#include "rng_archive.h"
+
+namespace bellman::algos {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void Check(bool ok, const std::string& message) {
+  if (!ok) throw Error(message);
+}
+
+}  // namespace
+
+void ContinuousAgentConfig::Validate(const std::string& a) const {
+  Check(gamma >= 0.0 && gamma <= 1.0, fmt::format("{}.gamma must be in [0, 1], got {}", a, gamma));
+  Check(lr > 0.0 && std::isfinite(lr),
+        fmt::format("{}.lr must be a finite number > 0, got {}", a, lr));
+  Check(adam_eps >= 0.0, fmt::format("{}.adam_eps must be >= 0, got {}", a, adam_eps));
+  Check(batch_size >= 1, fmt::format("{}.batch_size must be >= 1, got {}", a, batch_size));
+  Check(buffer_size >= 1, fmt::format("{}.buffer_size must be >= 1, got {}", a, buffer_size));
+  Check(learning_starts >= 0,
+        fmt::format("{}.learning_starts must be >= 0, got {}", a, learning_starts));
+  Check(train_freq >= 1, fmt::format("{}.train_freq must be >= 1, got {}", a, train_freq));
+  Check(gradient_steps >= 1 || gradient_steps == -1,
+        fmt::format("{}.gradient_steps must be >= 1 or -1 (one per env step), got {}", a,
+                    gradient_steps));
+  Check(tau > 0.0 && tau <= 1.0, fmt::format("{}.tau must be in (0, 1], got {}", a, tau));
+  Check(n_step >= 1, fmt::format("{}.n_step must be >= 1, got {}", a, n_step));
+  for (int64_t h : hidden_sizes) {
+    Check(h >= 1, fmt::format("{}.hidden_sizes must be >= 1 each, got [{}]", a,
+                              fmt::join(hidden_sizes, ", ")));
+  }
+  for (int64_t h : critic_hidden_sizes) {
+    Check(h >= 1, fmt::format("{}.critic_hidden_sizes must be >= 1 each, got [{}]", a,
+                              fmt::join(critic_hidden_sizes, ", ")));
+  }
+  nets::ParseActivation(activation);
+}
+
+// ---- MlpNet -------------------------------------------------------------------------------------
+
+MlpNetImpl::MlpNetImpl(const nets::MlpOptions& options, Rng& rng, bool fused)
+    : options_(options), fused_(fused) {
+  if (fused_) {
+    fast_ = register_module("mlp", nets::FusedMlp(options_, rng));
+  } else {
+    plain_ = register_module("mlp", nets::Mlp(options_, rng));
+  }
+}
+
+torch::Tensor MlpNetImpl::forward(const torch::Tensor& x) {
+  return fused_ ? fast_->forward(x) : plain_->forward(x);
+}
+
+std::shared_ptr<MlpNetImpl> MlpNetImpl::CloneTarget() const {
+  Rng unused(0);  // the weights are overwritten by the copy below
+  auto copy = std::make_shared<MlpNetImpl>(options_, unused, fused_);
+  nets::HardUpdate(*copy, *this);
+  for (auto& p : copy->parameters()) p.requires_grad_(false);
+  return copy;
+}
+
+torch::Tensor StandardNormal(Rng& rng, at::IntArrayRef shape) {
+  torch::Tensor t = torch::empty(shape, torch::kFloat32);
+  float* p = t.data_ptr<float>();
+  const int64_t n = t.numel();
+  for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(rng.StandardNormal());
+  return t;
+}
+
+// ---- ContinuousAgent ----------------------------------------------------------------------------
+
+ContinuousAgent::ContinuousAgent(const ContinuousAgentConfig& config, AlgoContext& context,
+                                 std::string name)
+    : config_(config),
+      name_(std::move(name)),
+      env_(context.env),
+      num_envs_(context.num_envs),
+      total_timesteps_(context.total_timesteps),
+      net_rng_(context.net_rng),
+      explore_rng_(context.explore_rng),
+      // A stream of its own for update-time noise, derived from the exploration stream's seed
+      // material so that acting and updating never share draws.
+      update_rng_(context.explore_rng.Integers(0, int64_t{1} << 62)),
+      profile_(context.profile) {
+  config_.Validate(name_);
+  const Space& obs = env_.observation_space;
+  Check(obs.kind() == Space::Kind::kBox &&
+            (obs.dtype() == DType::kFloat32 || obs.dtype() == DType::kFloat64),
+        fmt::format("{} needs a float32 or float64 Box observation space, {} has {}", name_,
+                    env_.id, obs.ToString()));
+  const Space& act = env_.action_space;
+  Check(act.kind() == Space::Kind::kBox && act.dtype() == DType::kFloat32,
+        fmt::format("{} needs a float32 Box action space (continuous actions), {} has {}", name_,
+                    env_.id, act.ToString()));
+  obs_dim_ = obs.flat_size();
+  action_dim_ = act.flat_size();
+  for (int64_t i = 0; i < action_dim_; ++i) {
+    const double lo = act.low()[static_cast<size_t>(i)];
+    const double hi = act.high()[static_cast<size_t>(i)];
+    Check(std::isfinite(lo) && std::isfinite(hi) && lo < hi,
+          fmt::format("{} needs finite action bounds low < high, {} has {}", name_, env_.id,
+                      act.ToString()));
+    low_.push_back(static_cast<float>(lo));
+    high_.push_back(static_cast<float>(hi));
+  }
+}
+
+torch::Tensor ContinuousAgent::ObsTensor(const void* obs, int64_t n) const {
+  if (env_.observation_space.dtype() == DType::kFloat64) {
+    return torch::from_blob(const_cast<void*>(obs), {n, obs_dim_}, torch::kFloat64)
+        .to(torch::kFloat32);
+  }
+  // The networks never write into their input: the const_cast only satisfies from_blob.
+  return torch::from_blob(const_cast<void*>(obs), {n, obs_dim_}, torch::kFloat32);
+}
+
+void ContinuousAgent::Act(const void* obs, int64_t n, bool explore, void* out) {
+  auto* actions = static_cast<float*>(out);
+  const size_t dim = static_cast<size_t>(action_dim_);
+  if (explore && env_steps_ < config_.learning_starts) {
+    // SB3: action_space.sample() (uniform in the bounds) until learning_starts.
+    for (int64_t i = 0; i < n; ++i) {
+      for (size_t d = 0; d < dim; ++d) {
+        actions[static_cast<size_t>(i) * dim + d] =
+            static_cast<float>(explore_rng_.Uniform(low_[d], high_[d]));
+      }
+    }
+    return;
+  }
+  torch::NoGradGuard no_grad;
+  torch::Tensor u = PolicyActions(ObsTensor(obs, n), explore).contiguous();
+  const float* p = u.data_ptr<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    for (size_t d = 0; d < dim; ++d) {
+      const size_t k = static_cast<size_t>(i) * dim + d;
+      // SB3's unscale_action: low + 0.5 * (u + 1) * (high - low); u is already in [-1, 1].
+      actions[k] = low_[d] + 0.5f * (p[k] + 1.0f) * (high_[d] - low_[d]);
+    }
+  }
+}
+
+ContinuousAgent::BatchTensors ContinuousAgent::Tensors(const Batch& batch) const {
+  const int64_t b = batch.size();
+  BatchTensors t;
+  t.obs = ObsTensor(batch.obs_data(), b);
+  t.next_obs = ObsTensor(batch.next_obs_data(), b);
+  torch::Tensor a = torch::from_blob(const_cast<std::byte*>(batch.action_data()), {b, action_dim_},
+                                     torch::kFloat32);
+  torch::Tensor low = torch::from_blob(const_cast<float*>(low_.data()), {action_dim_});
+  torch::Tensor high = torch::from_blob(const_cast<float*>(high_.data()), {action_dim_});
+  // SB3's scale_action: 2 * (a - low) / (high - low) - 1.
+  t.action = 2.0f * ((a - low) / (high - low)) - 1.0f;
+  t.reward = torch::from_blob(const_cast<float*>(batch.reward().data()), {b}, torch::kFloat32);
+  t.discount = torch::from_blob(const_cast<float*>(batch.discount().data()), {b}, torch::kFloat32);
+  return t;
+}
+
+MlpNet ContinuousAgent::MakeNet(const std::vector<int64_t>& sizes, int64_t outputs,
+                                bool with_action) {
+  nets::MlpOptions o;
+  o.input_size = obs_dim_ + (with_action ? action_dim_ : 0);
+  o.hidden_sizes = sizes;
+  o.output_size = outputs;
+  o.activation = nets::ParseActivation(config_.activation);
+  return MlpNet(o, net_rng_, config_.fast_path);
+}
+
+std::unique_ptr<torch::optim::Optimizer> ContinuousAgent::MakeAdam(
+    std::vector<torch::Tensor> params, double lr) const {
+  nets::OptimizerConfig oc;
+  oc.name = "adam";
+  oc.lr = lr;
+  oc.eps = config_.adam_eps;
+  oc.fast_path = config_.fast_path;
+  return nets::MakeOptimizer(oc, std::move(params));
+}
+
+void ContinuousAgent::CheckFinite(const torch::Tensor& t, const char* what) const {
+  if (!torch::isfinite(t).all().item<bool>()) {
+    throw Error(fmt::format(
+        "{}: non-finite values (NaN or Inf) in {} at gradient step {} (env step {}); lower "
+        "{}.lr",
+        name_, what, num_updates_ + 1, env_steps_, name_));
+  }
+}
+
+void ContinuousAgent::BeginUpdate() {
+  if (profile_) lap_ = Clock::now();
+}
+
+void ContinuousAgent::Lap(int phase) {
+  if (!profile_) return;
+  const auto now = Clock::now();
+  seconds_[phase] += std::chrono::duration<double>(now - lap_).count();
+  lap_ = now;
+}
+
+Metrics ContinuousAgent::Stats() const {
+  return {{"gradient_steps", static_cast<double>(num_updates_)}};
+}
+
+Metrics ContinuousAgent::ProfileSeconds() const {
+  if (!profile_) return {};
+  // Target updates happen inside Update here (per gradient step, as in SB3's TD3/SAC), so they
+  // are part of the update's split, under their own name.
+  return {{"forward", seconds_[kForward]},
+          {"backward", seconds_[kBackward]},
+          {"optimizer", seconds_[kOptimizer]},
+          {"polyak", seconds_[kTarget]}};
+}
+
+OffPolicySchedule ContinuousAgent::schedule() const {
+  OffPolicySchedule s;
+  s.learning_starts = config_.learning_starts;
+  s.train_freq = config_.train_freq;
+  s.gradient_steps = config_.gradient_steps;
+  s.batch_size = config_.batch_size;
+  s.replay.capacity = config_.buffer_size;
+  s.replay.gamma = config_.gamma;
+  s.replay.n_step = static_cast<int>(config_.n_step);
+  s.replay.num_envs = num_envs_;
+  return s;
+}
+
+void ContinuousAgent::Save(const std::filesystem::path& dir) const {
+  torch::serialize::OutputArchive archive;
+  SaveModules(archive);
+  archive.write("counters", torch::tensor({num_updates_, env_steps_}, torch::kInt64));
+  archive.write("explore_rng", RngToTensor(explore_rng_.state()));
+  archive.write("update_rng", RngToTensor(update_rng_.state()));
+  archive.save_to((dir / (name_ + ".pt")).string());
+}
+
+void ContinuousAgent::Load(const std::filesystem::path& dir) {
+  const std::string path = (dir / (name_ + ".pt")).string();
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    LoadModules(archive);
+    torch::Tensor counters, explore, update;
+    archive.read("counters", counters);
+    archive.read("explore_rng", explore);
+    archive.read("update_rng", update);
+    Check(counters.numel() == 2 && counters.scalar_type() == torch::kInt64,
+          "counters must hold 2 int64 values");
+    num_updates_ = counters.data_ptr<int64_t>()[0];
+    env_steps_ = counters.data_ptr<int64_t>()[1];
+    explore_rng_.set_state(RngFromTensor(explore, "explore_rng"));
+    update_rng_.set_state(RngFromTensor(update, "update_rng"));
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: {}", path, e.what()));
+  } catch (const c10::Error& e) {
+    throw Error(fmt::format("{}: not a {} checkpoint for this config ({})", path, name_,
+                            e.what_without_backtrace()));
+  }
+}
+
+// ---- SoftAgent ----------------------------------------------------------------------------------
+
+std::pair<bool, double> SoftConfig::EntCoef(const std::string& a) const {
+  const std::string& s = ent_coef;
+  try {
+    if (s == "auto") return {true, 1.0};
+    size_t used = 0;
+    if (s.rfind("auto_", 0) == 0) {
+      const double x = std::stod(s.substr(5), &used);
+      if (used == s.size() - 5 && x > 0.0 && std::isfinite(x)) return {true, x};
+    } else {
+      const double x = std::stod(s, &used);
+      if (used == s.size() && x >= 0.0 && std::isfinite(x)) return {false, x};
+    }
+  } catch (const std::exception&) {
+  }
+  throw Error(fmt::format(
+      "{}.ent_coef must be auto, auto_<initial value > 0> or a number >= 0, got '{}'", a, s));
+}
+
+double SoftConfig::TargetEntropy(const std::string& a, int64_t action_dim) const {
+  if (target_entropy == "auto") return -static_cast<double>(action_dim);
+  try {
+    size_t used = 0;
+    const double x = std::stod(target_entropy, &used);
+    if (used == target_entropy.size() && std::isfinite(x)) return x;
+  } catch (const std::exception&) {
+  }
+  throw Error(
+      fmt::format("{}.target_entropy must be auto or a number, got '{}'", a, target_entropy));
+}
+
+void SoftConfig::Validate(const std::string& a) const {
+  ContinuousAgentConfig::Validate(a);
+  EntCoef(a);
+  TargetEntropy(a, 1);
+  Check(target_update_interval >= 1,
+        fmt::format("{}.target_update_interval must be >= 1, got {}", a, target_update_interval));
+  Check(n_critics >= 1 && n_critics <= 10,
+        fmt::format("{}.n_critics must be in [1, 10], got {}", a, n_critics));
+  Check(log_std_min < log_std_max,
+        fmt::format("{}.log_std_min ({}) must be below {}.log_std_max ({})", a, log_std_min, a,
+                    log_std_max));
+}
+
+SoftAgent::SoftAgent(const SoftConfig& config, AlgoContext& context, const std::string& name)
+    : ContinuousAgent(config, context, name), soft_(config) {
+  soft_.Validate(name);
+  const auto [learned, value] = soft_.EntCoef(name);
+  target_entropy_ = soft_.TargetEntropy(name, action_dim());
+  actor_ = MakeNet(soft_.hidden_sizes, 2 * action_dim(), /*with_action=*/false);
+  actor_optimizer_ = MakeAdam(actor_->parameters(), soft_.lr);
+  log_ent_coef_ = torch::full({1}, std::log(value), torch::kFloat32);
+  if (learned) {
+    log_ent_coef_.requires_grad_(true);
+    ent_optimizer_ = MakeAdam({log_ent_coef_}, soft_.lr);
+  }
+}
+
+std::pair<torch::Tensor, torch::Tensor> SoftAgent::Heads(const torch::Tensor& obs) {
+  torch::Tensor out = actor_->forward(obs);
+  torch::Tensor mu = out.narrow(1, 0, action_dim());
+  torch::Tensor log_std =
+      out.narrow(1, action_dim(), action_dim()).clamp(soft_.log_std_min, soft_.log_std_max);
+  return {mu, log_std};
+}
+
+std::pair<torch::Tensor, torch::Tensor> SoftAgent::Sample(const torch::Tensor& obs) {
+  auto [mu, log_std] = Heads(obs);
+  torch::Tensor eps = StandardNormal(update_rng(), {obs.size(0), action_dim()});
+  torch::Tensor a = torch::tanh(mu + torch::exp(log_std) * eps);
+  // log N(u; mu, sigma) with (u - mu) / sigma = eps, then the tanh change of variables.
+  const auto half_log_2pi = static_cast<float>(0.5 * std::log(2.0 * std::numbers::pi));
+  torch::Tensor log_prob = (-0.5f * eps * eps - log_std - half_log_2pi).sum(1);
+  log_prob = log_prob - torch::log(1.0f - a * a + 1e-6f).sum(1);
+  return {a, log_prob};
+}
+
+torch::Tensor SoftAgent::PolicyActions(const torch::Tensor& obs, bool explore) {
+  auto [mu, log_std] = Heads(obs);
+  if (!explore) return torch::tanh(mu);
+  torch::Tensor eps = StandardNormal(explore_rng(), {obs.size(0), action_dim()});
+  return torch::tanh(mu + torch::exp(log_std) * eps);
+}
+
+torch::Tensor SoftAgent::UpdateTemperature(const torch::Tensor& log_prob) {
+  torch::Tensor alpha = Alpha();
+  if (ent_optimizer_) {
+    torch::Tensor ent_loss =
+        -(log_ent_coef_ * (log_prob + static_cast<float>(target_entropy_)).detach()).mean();
+    nets::ZeroGrad(*ent_optimizer_);
+    ent_loss.backward();
+    ent_optimizer_->step();
+  }
+  return alpha;
+}
+
+void SoftAgent::StepActor(const torch::Tensor& loss) {
+  nets::ZeroGrad(*actor_optimizer_);
+  loss.backward();
+  Lap(kBackward);
+  actor_optimizer_->step();
+  Lap(kOptimizer);
+}
+
+void SoftAgent::SaveSoft(torch::serialize::OutputArchive& archive) const {
+  PutModule(archive, "actor", *actor_);
+  PutOptimizer(archive, "actor_optimizer", *actor_optimizer_);
+  archive.write("log_ent_coef", log_ent_coef_.detach());
+  if (ent_optimizer_) PutOptimizer(archive, "ent_optimizer", *ent_optimizer_);
+}
+
+void SoftAgent::LoadSoft(torch::serialize::InputArchive& archive) {
+  GetModule(archive, "actor", *actor_);
+  GetOptimizer(archive, "actor_optimizer", *actor_optimizer_);
+  torch::Tensor l;
+  archive.read("log_ent_coef", l);
+  Check(l.numel() == 1 && l.scalar_type() == torch::kFloat32, "log_ent_coef must be 1 float");
+  {
+    torch::NoGradGuard no_grad;
+    log_ent_coef_.copy_(l);
+  }
+  if (ent_optimizer_) GetOptimizer(archive, "ent_optimizer", *ent_optimizer_);
+}
+
+// ---- archives -----------------------------------------------------------------------------------
+
+void PutModule(torch::serialize::OutputArchive& archive, const std::string& key,
+               const torch::nn::Module& m) {
+  torch::serialize::OutputArchive a;
+  m.save(a);
+  archive.write(key, a);
+}
+
+void GetModule(torch::serialize::InputArchive& archive, const std::string& key,
+               torch::nn::Module& m) {
+  torch::serialize::InputArchive a;
+  archive.read(key, a);
+  m.load(a);
+}
+
+void PutOptimizer(torch::serialize::OutputArchive& archive, const std::string& key,
+                  const torch::optim::Optimizer& o) {
+  torch::serialize::OutputArchive a;
+  o.save(a);
+  archive.write(key, a);
+}
+
+void GetOptimizer(torch::serialize::InputArchive& archive, const std::string& key,
+                  torch::optim::Optimizer& o) {
+  torch::serialize::InputArchive a;
+  archive.read(key, a);
+  o.load(a);
+}
+
+}  // namespace bellman::algos

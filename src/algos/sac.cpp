@@ -1,0 +1,124 @@
+// SAC (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications": clipped double Q,
+// a tanh-squashed Gaussian policy, automatic temperature), in Stable-Baselines3's order of
+// operations. The policy and the temperature are SoftAgent's (actor_critic.h); this file is the
+// critic and the update:
+//   alpha: one temperature step first, the pre-step value used below (SB3's order)
+//   y = r + gamma * (1 - d) * (min_k Q_target_k(s', a~') - alpha * log pi(a~'|s'))   (eq. 3, 5)
+//   critic loss = 0.5 * sum_k MSE(Q_k(s, a), y)
+//   actor loss  = mean(alpha * log pi(a~|s) - min_k Q_k(s, a~))                    (eq. 7 / 17)
+//   Polyak update of the critics' targets every target_update_interval updates.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "bellman/algos/actor_critic.h"
+#include "bellman/nets/optim.h"
+#include "bellman/nets/params.h"
+
+namespace bellman::algos {
+
+class Sac final : public SoftAgent {
+ public:
+  Sac(const SoftConfig& config, AlgoContext context, const std::string& name)
+      : SoftAgent(config, context, name), config_(config) {
+    std::vector<torch::Tensor> critic_params;
+    for (int64_t k = 0; k < config_.n_critics; ++k) {
+      critics_.push_back(MakeNet(config_.critic_sizes(), 1, /*with_action=*/true));
+      for (auto& p : critics_.back()->parameters()) critic_params.push_back(p);
+    }
+    for (auto& c : critics_) critic_targets_.push_back(MlpNet(c->CloneTarget()));
+    critic_optimizer_ = MakeAdam(critic_params, config_.lr);
+  }
+
+  std::vector<std::string> metric_names() const override {
+    return {"critic_loss", "actor_loss", "ent_coef", "q_mean"};
+  }
+
+  Metrics Update(const Batch& batch) override {
+    BeginUpdate();
+    const BatchTensors t = Tensors(batch);
+    auto [pi, log_prob] = Sample(t.obs);
+    torch::Tensor alpha = UpdateTemperature(log_prob);
+
+    torch::Tensor td_target;
+    {
+      torch::NoGradGuard no_grad;
+      auto [next_action, next_log_prob] = Sample(t.next_obs);
+      torch::Tensor next_q = MinQ(critic_targets_, torch::cat({t.next_obs, next_action}, 1));
+      td_target = t.reward + t.discount * (next_q - alpha * next_log_prob);
+    }
+    torch::Tensor in = torch::cat({t.obs, t.action}, 1);
+    torch::Tensor critic_loss;
+    torch::Tensor q_first;
+    for (size_t k = 0; k < critics_.size(); ++k) {
+      torch::Tensor q = critics_[k]->forward(in).squeeze(1);
+      torch::Tensor l = torch::mse_loss(q, td_target);
+      critic_loss = k == 0 ? l : critic_loss + l;
+      if (k == 0) q_first = q;
+    }
+    critic_loss = 0.5f * critic_loss;
+    const double critic_loss_value = critic_loss.item<double>();
+    if (!std::isfinite(critic_loss_value)) CheckFinite(critic_loss, "critic_loss");
+    Lap(kForward);
+    nets::ZeroGrad(*critic_optimizer_);
+    critic_loss.backward();
+    Lap(kBackward);
+    critic_optimizer_->step();
+    Lap(kOptimizer);
+
+    torch::Tensor actor_loss =
+        (alpha * log_prob - MinQ(critics_, torch::cat({t.obs, pi}, 1))).mean();
+    const double actor_loss_value = actor_loss.item<double>();
+    if (!std::isfinite(actor_loss_value)) CheckFinite(actor_loss, "actor_loss");
+    Lap(kForward);
+    StepActor(actor_loss);
+
+    ++num_updates_;
+    if (num_updates_ % config_.target_update_interval == 0) {
+      for (size_t k = 0; k < critics_.size(); ++k) {
+        nets::SoftUpdate(*critic_targets_[k], *critics_[k], config_.tau);
+      }
+    }
+    Lap(kTarget);
+    return {{"critic_loss", critic_loss_value},
+            {"actor_loss", actor_loss_value},
+            {"ent_coef", alpha.item<double>()},
+            {"q_mean", q_first.mean().item<double>()}};
+  }
+
+ private:
+  // min_k Q_k(in), shape [B].
+  static torch::Tensor MinQ(std::vector<MlpNet>& critics, const torch::Tensor& in) {
+    torch::Tensor q = critics[0]->forward(in);
+    for (size_t k = 1; k < critics.size(); ++k) q = torch::min(q, critics[k]->forward(in));
+    return q.squeeze(1);
+  }
+
+  void SaveModules(torch::serialize::OutputArchive& archive) const override {
+    SaveSoft(archive);
+    for (size_t k = 0; k < critics_.size(); ++k) {
+      PutModule(archive, fmt::format("critic{}", k), *critics_[k]);
+      PutModule(archive, fmt::format("critic{}_target", k), *critic_targets_[k]);
+    }
+    PutOptimizer(archive, "critic_optimizer", *critic_optimizer_);
+  }
+
+  void LoadModules(torch::serialize::InputArchive& archive) override {
+    LoadSoft(archive);
+    for (size_t k = 0; k < critics_.size(); ++k) {
+      GetModule(archive, fmt::format("critic{}", k), *critics_[k]);
+      GetModule(archive, fmt::format("critic{}_target", k), *critic_targets_[k]);
+      for (auto& p : critic_targets_[k]->parameters()) p.requires_grad_(false);
+    }
+    GetOptimizer(archive, "critic_optimizer", *critic_optimizer_);
+  }
+
+  SoftConfig config_;
+  std::vector<MlpNet> critics_;
+  std::vector<MlpNet> critic_targets_;
+  std::unique_ptr<torch::optim::Optimizer> critic_optimizer_;
+};
+
+AlgoRegistration SacRegistration() { return MakeRegistration<Sac, SoftConfig>("sac"); }
+
+}  // namespace bellman::algos

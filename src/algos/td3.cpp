@@ -1,0 +1,206 @@
+// TD3 (Fujimoto, van Hoof & Meger 2018, "Addressing Function Approximation Error in
+// Actor-Critic Methods", Algorithm 1) and DDPG (Lillicrap et al. 2016) as TD3 with one critic,
+// no target smoothing and no delay, as Stable-Baselines3 defines it.
+//
+// One update (Algorithm 1):
+//   a' = clip(pi_target(s') + clip(N(0, sigma~), -c, c), -1, 1)      target policy smoothing
+//   y  = r + gamma * (1 - d) * min_k Q_target_k(s', a')                clipped double Q
+//   critic loss = sum_k MSE(Q_k(s, a), y)
+//   every policy_delay updates: actor loss = -mean Q_1(s, pi(s)); Polyak update of all targets.
+// Exploration: pi(s) + N(0, action_noise), clipped to [-1, 1] (SB3's NormalActionNoise).
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "bellman/algos/actor_critic.h"
+#include "bellman/core/error.h"
+#include "bellman/nets/optim.h"
+#include "bellman/nets/params.h"
+
+namespace bellman::algos {
+
+struct Td3Config : ContinuousAgentConfig {
+  int64_t policy_delay = 2;          // critic updates per actor/target update (d in the paper)
+  double target_policy_noise = 0.2;  // sigma~ of the target smoothing noise (0: none)
+  double target_noise_clip = 0.5;    // c
+  double action_noise = 0.1;         // std of the Gaussian exploration noise, in [-1, 1] units
+  int64_t n_critics = 2;             // 2: clipped double Q; 1: DDPG
+
+  Td3Config() {
+    lr = 1e-3;
+    hidden_sizes = {400, 300};
+  }
+
+  template <class V>
+  void Fields(V& v) {
+    ContinuousAgentConfig::Fields(v);
+    v("policy_delay", policy_delay);
+    v("target_policy_noise", target_policy_noise);
+    v("target_noise_clip", target_noise_clip);
+    v("action_noise", action_noise);
+    v("n_critics", n_critics);
+  }
+
+  void Validate(const std::string& a) const {
+    ContinuousAgentConfig::Validate(a);
+    auto check = [](bool ok, const std::string& msg) {
+      if (!ok) throw Error(msg);
+    };
+    check(policy_delay >= 1, fmt::format("{}.policy_delay must be >= 1, got {}", a, policy_delay));
+    check(target_policy_noise >= 0.0,
+          fmt::format("{}.target_policy_noise must be >= 0, got {}", a, target_policy_noise));
+    check(target_noise_clip >= 0.0,
+          fmt::format("{}.target_noise_clip must be >= 0, got {}", a, target_noise_clip));
+    check(action_noise >= 0.0,
+          fmt::format("{}.action_noise must be >= 0, got {}", a, action_noise));
+    check(n_critics >= 1 && n_critics <= 10,
+          fmt::format("{}.n_critics must be in [1, 10], got {}", a, n_critics));
+  }
+};
+
+class Td3 final : public ContinuousAgent {
+ public:
+  Td3(const Td3Config& config, AlgoContext context, const std::string& name)
+      : ContinuousAgent(config, context, name), config_(config) {
+    // Parameter draws: actor, then each critic (targets are copies).
+    actor_ = MakeNet(config_.hidden_sizes, action_dim(), /*with_action=*/false);
+    std::vector<torch::Tensor> critic_params;
+    for (int64_t k = 0; k < config_.n_critics; ++k) {
+      critics_.push_back(MakeNet(config_.critic_sizes(), 1, /*with_action=*/true));
+      for (auto& p : critics_.back()->parameters()) critic_params.push_back(p);
+    }
+    actor_target_ = MlpNet(actor_->CloneTarget());
+    for (auto& c : critics_) critic_targets_.push_back(MlpNet(c->CloneTarget()));
+    actor_optimizer_ = MakeAdam(actor_->parameters(), config_.lr);
+    critic_optimizer_ = MakeAdam(critic_params, config_.lr);
+  }
+
+  std::vector<std::string> metric_names() const override {
+    return {"critic_loss", "actor_loss", "q_mean"};
+  }
+
+  Metrics Update(const Batch& batch) override {
+    BeginUpdate();
+    ++num_updates_;  // SB3 counts first, then checks the delay
+    const BatchTensors t = Tensors(batch);
+    const int64_t b = batch.size();
+    torch::Tensor td_target;
+    {
+      torch::NoGradGuard no_grad;
+      torch::Tensor next_action = torch::tanh(actor_target_->forward(t.next_obs));
+      if (config_.target_policy_noise > 0.0) {
+        const auto c = static_cast<float>(config_.target_noise_clip);
+        torch::Tensor noise = (StandardNormal(update_rng(), {b, action_dim()}) *
+                               static_cast<float>(config_.target_policy_noise))
+                                  .clamp(-c, c);
+        next_action = (next_action + noise).clamp(-1.0f, 1.0f);
+      }
+      torch::Tensor next_in = torch::cat({t.next_obs, next_action}, 1);
+      torch::Tensor next_q = critic_targets_[0]->forward(next_in);
+      for (size_t k = 1; k < critic_targets_.size(); ++k) {
+        next_q = torch::min(next_q, critic_targets_[k]->forward(next_in));
+      }
+      td_target = t.reward + t.discount * next_q.squeeze(1);
+    }
+    torch::Tensor in = torch::cat({t.obs, t.action}, 1);
+    torch::Tensor critic_loss;
+    torch::Tensor q_first;
+    for (size_t k = 0; k < critics_.size(); ++k) {
+      torch::Tensor q = critics_[k]->forward(in).squeeze(1);
+      torch::Tensor l = torch::mse_loss(q, td_target);
+      critic_loss = k == 0 ? l : critic_loss + l;
+      if (k == 0) q_first = q;
+    }
+    const double critic_loss_value = critic_loss.item<double>();
+    if (!std::isfinite(critic_loss_value)) CheckFinite(critic_loss, "critic_loss");
+    Lap(kForward);
+    nets::ZeroGrad(*critic_optimizer_);
+    critic_loss.backward();
+    Lap(kBackward);
+    critic_optimizer_->step();
+    Lap(kOptimizer);
+
+    if (num_updates_ % config_.policy_delay == 0) {
+      torch::Tensor pi = torch::tanh(actor_->forward(t.obs));
+      torch::Tensor actor_loss = -critics_[0]->forward(torch::cat({t.obs, pi}, 1)).mean();
+      last_actor_loss_ = actor_loss.item<double>();
+      if (!std::isfinite(last_actor_loss_)) CheckFinite(actor_loss, "actor_loss");
+      Lap(kForward);
+      nets::ZeroGrad(*actor_optimizer_);
+      actor_loss.backward();
+      Lap(kBackward);
+      actor_optimizer_->step();
+      Lap(kOptimizer);
+      for (size_t k = 0; k < critics_.size(); ++k) {
+        nets::SoftUpdate(*critic_targets_[k], *critics_[k], config_.tau);
+      }
+      nets::SoftUpdate(*actor_target_, *actor_, config_.tau);
+      Lap(kTarget);
+    }
+    return {{"critic_loss", critic_loss_value},
+            {"actor_loss", last_actor_loss_},
+            {"q_mean", q_first.mean().item<double>()}};
+  }
+
+ private:
+  torch::Tensor PolicyActions(const torch::Tensor& obs, bool explore) override {
+    torch::Tensor u = torch::tanh(actor_->forward(obs));
+    if (explore && config_.action_noise > 0.0) {
+      u = (u + StandardNormal(explore_rng(), {obs.size(0), action_dim()}) *
+                   static_cast<float>(config_.action_noise))
+              .clamp(-1.0f, 1.0f);
+    }
+    return u;
+  }
+
+  void SaveModules(torch::serialize::OutputArchive& archive) const override {
+    PutModule(archive, "actor", *actor_);
+    PutModule(archive, "actor_target", *actor_target_);
+    for (size_t k = 0; k < critics_.size(); ++k) {
+      PutModule(archive, fmt::format("critic{}", k), *critics_[k]);
+      PutModule(archive, fmt::format("critic{}_target", k), *critic_targets_[k]);
+    }
+    PutOptimizer(archive, "actor_optimizer", *actor_optimizer_);
+    PutOptimizer(archive, "critic_optimizer", *critic_optimizer_);
+    archive.write("actor_loss", torch::tensor({last_actor_loss_}, torch::kFloat64));
+  }
+
+  void LoadModules(torch::serialize::InputArchive& archive) override {
+    GetModule(archive, "actor", *actor_);
+    GetModule(archive, "actor_target", *actor_target_);
+    for (size_t k = 0; k < critics_.size(); ++k) {
+      GetModule(archive, fmt::format("critic{}", k), *critics_[k]);
+      GetModule(archive, fmt::format("critic{}_target", k), *critic_targets_[k]);
+      for (auto& p : critic_targets_[k]->parameters()) p.requires_grad_(false);
+    }
+    GetOptimizer(archive, "actor_optimizer", *actor_optimizer_);
+    GetOptimizer(archive, "critic_optimizer", *critic_optimizer_);
+    torch::Tensor l;
+    archive.read("actor_loss", l);
+    last_actor_loss_ = l.data_ptr<double>()[0];
+    for (auto& p : actor_target_->parameters()) p.requires_grad_(false);
+  }
+
+  Td3Config config_;
+  MlpNet actor_ = nullptr;
+  MlpNet actor_target_ = nullptr;
+  std::vector<MlpNet> critics_;
+  std::vector<MlpNet> critic_targets_;
+  std::unique_ptr<torch::optim::Optimizer> actor_optimizer_;
+  std::unique_ptr<torch::optim::Optimizer> critic_optimizer_;
+  double last_actor_loss_ = 0.0;  // the actor updates every policy_delay steps
+};
+
+AlgoRegistration Td3Registration() { return MakeRegistration<Td3, Td3Config>("td3"); }
+
+AlgoRegistration DdpgRegistration() {
+  // SB3's DDPG: TD3 with one critic, no target smoothing, an actor update every step.
+  Td3Config d;
+  d.policy_delay = 1;
+  d.target_policy_noise = 0.0;
+  d.target_noise_clip = 0.0;
+  d.n_critics = 1;
+  return MakeRegistration<Td3, Td3Config>("ddpg", d);
+}
+
+}  // namespace bellman::algos
