@@ -137,6 +137,7 @@ class DsacT final : public SoftAgent {
     Lap(kOptimizer);
 
     if (num_updates_ % config_.policy_delay == 0) {
+      const FrozenParams frozen(critics_);
       torch::Tensor pi_in = torch::cat({t.obs, pi}, 1);
       torch::Tensor min_q =
           torch::min(Gaussian(*critics_[0], pi_in).first, Gaussian(*critics_[1], pi_in).first);

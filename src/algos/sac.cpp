@@ -66,12 +66,16 @@ class Sac final : public SoftAgent {
     critic_optimizer_->step();
     Lap(kOptimizer);
 
-    torch::Tensor actor_loss =
-        (alpha * log_prob - MinQ(critics_, torch::cat({t.obs, pi}, 1))).mean();
-    const double actor_loss_value = actor_loss.item<double>();
-    if (!std::isfinite(actor_loss_value)) CheckFinite(actor_loss, "actor_loss");
-    Lap(kForward);
-    StepActor(actor_loss);
+    double actor_loss_value = 0.0;
+    {
+      const FrozenParams frozen(critics_);
+      torch::Tensor actor_loss =
+          (alpha * log_prob - MinQ(critics_, torch::cat({t.obs, pi}, 1))).mean();
+      actor_loss_value = actor_loss.item<double>();
+      if (!std::isfinite(actor_loss_value)) CheckFinite(actor_loss, "actor_loss");
+      Lap(kForward);
+      StepActor(actor_loss);
+    }
 
     ++num_updates_;
     if (num_updates_ % config_.target_update_interval == 0) {

@@ -121,6 +121,7 @@ class Td3 final : public ContinuousAgent {
     Lap(kOptimizer);
 
     if (num_updates_ % config_.policy_delay == 0) {
+      const FrozenParams frozen({critics_[0]});
       torch::Tensor pi = torch::tanh(actor_->forward(t.obs));
       torch::Tensor actor_loss = -critics_[0]->forward(torch::cat({t.obs, pi}, 1)).mean();
       last_actor_loss_ = actor_loss.item<double>();

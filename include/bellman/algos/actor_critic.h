@@ -84,6 +84,20 @@ class MlpNetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(MlpNet);
 
+// While alive, the nets' parameters do not require grad (restored on destruction): the actor's
+// loss backpropagates through the critics to the actions only, without computing the critics'
+// weight gradients that the actor step would discard (the actor's update is the same).
+class FrozenParams {
+ public:
+  explicit FrozenParams(const std::vector<MlpNet>& nets);
+  ~FrozenParams();
+  FrozenParams(const FrozenParams&) = delete;
+  FrozenParams& operator=(const FrozenParams&) = delete;
+
+ private:
+  std::vector<torch::Tensor> params_;
+};
+
 // A float32 tensor of the given shape filled with standard normal draws from rng, in row-major
 // order (exploration and reparameterisation noise come from an explicit Rng, DESIGN.md).
 torch::Tensor StandardNormal(Rng& rng, at::IntArrayRef shape);
@@ -158,6 +172,15 @@ class ContinuousAgent : public OffPolicyAlgorithm {
   double seconds_[4] = {0, 0, 0, 0};
   std::chrono::steady_clock::time_point lap_;
 };
+
+// SAC's squashed Gaussian from the actor's output out = [mu, raw log std] ([B, 2d]) and
+// eps ~ N(0, I) ([B, d]), as ONE autograd node (CPU float32):
+//   a = tanh(mu + exp(s) * eps), s = clamp(raw, log_std_min, log_std_max)
+//   log_prob = sum_j log N(u_j; mu_j, exp(s_j)) - log(1 - a_j^2 + 1e-6)   (Haarnoja 2018, eq. 21)
+// Returns {a [B, d], log_prob [B]}; the gradients flow to `out` only.
+std::pair<torch::Tensor, torch::Tensor> SquashedGaussian(const torch::Tensor& out,
+                                                         const torch::Tensor& eps,
+                                                         double log_std_min, double log_std_max);
 
 // Keys of the maximum-entropy family (SAC, DSAC-T): the temperature and the squashed Gaussian
 // policy.
