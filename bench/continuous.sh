@@ -10,7 +10,8 @@
 #   fastpath  TD3 and SAC fast presets with net fast_path off vs on (plain libtorch modules and
 #             torch.optim vs FusedMlp and flat Adam), seed 1: what the fast path gains
 #   discrete  DecQN, REValueD, CQN on Pendulum-v1 (their presets), SEEDS
-#   mujoco    TD3 and SAC on HalfCheetah-v4 and Hopper-v4 (RL Zoo presets configs/<algo>/<env>)
+#   mujoco    TD3 and SAC on HalfCheetah-v4 and Hopper-v4 (configs/<algo>/<env>-fast: RL Zoo with
+#             128x128 nets, batch 128)
 #             for MUJOCO_STEPS (default 300k) env
 #             steps, MUJOCO_SEEDS (default 1); learning curves (periodic evaluation) as PNG in OUT
 # Every run sets `profile: true`; the per-phase times (env, replay, act, forward, backward,
@@ -153,7 +154,7 @@ PY
       for env in HalfCheetah-v4 Hopper-v4; do
         for a in td3 sac; do
           for s in $MUJOCO_SEEDS; do
-            run "${a}_${env}" "$a" "$env" "$env" "$s" --set "n_timesteps=$MUJOCO_STEPS"
+            run "${a}_${env}" "$a" "$env" "$env-fast" "$s" --set "n_timesteps=$MUJOCO_STEPS"
           done
           curve "${a}_${env}" "$a $env" $MUJOCO_SEEDS
         done

@@ -902,6 +902,8 @@ void Policy::Act(const void* obs, int64_t n, void* actions) {
 
 const std::string& Policy::env_id() const { return impl_->tc.env; }
 
+int64_t Policy::max_episode_steps() const { return impl_->tc.max_episode_steps; }
+
 uint64_t Policy::eval_seed() const { return impl_->eval_seed; }
 
 uint64_t Policy::final_eval_seed() const { return impl_->final_eval_seed; }
@@ -915,8 +917,9 @@ EvalResult EvaluateCheckpoint(const std::string& checkpoint, int episodes,
   if (episodes < 1) throw Error(fmt::format("--episodes must be >= 1, got {}", episodes));
   Policy policy(checkpoint);
   const uint64_t base = seed.value_or(policy.final_eval_seed());
-  EvalResult r = Evaluate([&](const void* obs, int64_t n, void* a) { policy.Act(obs, n, a); },
-                          policy.env_id(), episodes, base);
+  EvalResult r =
+      Evaluate([&](const void* obs, int64_t n, void* a) { policy.Act(obs, n, a); }, policy.env_id(),
+               episodes, base, TimeLimitArgs(policy.max_episode_steps()));
   r.seed = base;
   return r;
 }
@@ -925,7 +928,8 @@ std::vector<double> Enjoy(const std::string& checkpoint, int episodes, std::ostr
                           std::optional<uint64_t> seed) {
   if (episodes < 1) throw Error(fmt::format("--episodes must be >= 1, got {}", episodes));
   Policy policy(checkpoint);
-  std::unique_ptr<Env> env = MakeEnv(policy.env_id());
+  // The run's TimeLimit (trainer key max_episode_steps), as its own evaluations used.
+  std::unique_ptr<Env> env = MakeEnv(policy.env_id(), TimeLimitArgs(policy.max_episode_steps()));
   std::vector<std::byte> obs(env->observation_space().byte_size());
   std::vector<std::byte> action(env->action_space().byte_size());
   std::vector<double> returns;

@@ -182,6 +182,21 @@ TEST(Trainer, EvalAndEnjoyLoadACheckpoint) {
   EXPECT_NE(out.str().find("return"), std::string::npos);
 }
 
+// eval and enjoy play with the run's TimeLimit (trainer key max_episode_steps), not the env's.
+TEST(Trainer, EvalAndEnjoyUseTheRunsTimeLimit) {
+  test::TempDir tmp;
+  WriteSmallConfig(tmp / "c.yaml");
+  TrainOptions o = SmallOptions(tmp / "c.yaml", tmp / "run");
+  o.overrides = {"max_episode_steps=7"};
+  TrainResult r = Train(o);
+  for (double x : r.final_eval.returns) EXPECT_LE(x, 7.0);
+  EvalResult e = EvaluateCheckpoint((tmp / "run").string(), 3);
+  EXPECT_EQ(e.returns, r.final_eval.returns);
+  std::ostringstream out;
+  std::vector<double> returns = Enjoy((tmp / "run").string(), 2, out);
+  for (double x : returns) EXPECT_LE(x, 7.0);
+}
+
 // The final evaluation plays its own episodes: its seed stream is distinct from the periodic
 // evaluations' (which eval_stop_return looked at) and from the training envs'.
 TEST(Trainer, FinalEvaluationHasItsOwnSeeds) {

@@ -137,6 +137,8 @@ class Policy {
   // the action space says (int64, or float32[dim] for Box).
   void Act(const void* obs, int64_t n, void* actions);
   const std::string& env_id() const;
+  // The run's trainer key max_episode_steps (-1: the env's own TimeLimit); eval and enjoy use it.
+  int64_t max_episode_steps() const;
   // The run's periodic evaluation seed (eval env i is seeded eval_seed + i).
   uint64_t eval_seed() const;
   // The run's final evaluation seed (summary.json's final_eval.seed).
