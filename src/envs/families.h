@@ -10,5 +10,6 @@ namespace bellman {
 void RegisterClassicControl(std::vector<EnvRegistration>& out);
 void RegisterToyText(std::vector<EnvRegistration>& out);
 void RegisterMinAtar(std::vector<EnvRegistration>& out);
+void RegisterMujoco(std::vector<EnvRegistration>& out);
 
 }  // namespace bellman

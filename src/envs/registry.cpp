@@ -18,6 +18,7 @@ const std::vector<EnvRegistration>& Table() {
     RegisterClassicControl(t);
     RegisterToyText(t);
     RegisterMinAtar(t);
+    RegisterMujoco(t);
     return t;
   }();
   return table;
