@@ -10,21 +10,26 @@
 #   fastpath  TD3 and SAC fast presets with net fast_path off vs on (plain libtorch modules and
 #             torch.optim vs FusedMlp and flat Adam), seed 1: what the fast path gains
 #   discrete  DecQN, REValueD, CQN on Pendulum-v1 (their presets), SEEDS
+#   ppo       PPO on CartPole-v1 with RL Zoo's preset (8 envs, 100k steps), SEEDS; wall time vs
+#             SB3's 42.7 s (peers.md)
 #   mujoco    TD3 and SAC on HalfCheetah-v4 and Hopper-v4 (configs/<algo>/<env>-fast: RL Zoo with
 #             128x128 nets, batch 128)
 #             for MUJOCO_STEPS (default 300k) env
-#             steps, MUJOCO_SEEDS (default 1); learning curves (periodic evaluation) as PNG in OUT
+#             steps, MUJOCO_SEEDS (default 1), MUJOCO_ENVS, MUJOCO_ALGOS; learning curves
+#             (periodic evaluation) as PNG in OUT
 # Every run sets `profile: true`; the per-phase times (env, replay, act, forward, backward,
 # optimizer, polyak, ...) are printed from summary.json. torch_threads is 1 in every preset.
-# Usage: bench/continuous.sh [build-dir] [sections...]   (default: pendulum fast fastpath discrete)
+# Usage: bench/continuous.sh [build-dir] [sections...]   (default: all but mujoco)
 #        SEEDS="1 2 3 4 5"; OUT=dir keeps the run directories and PNGs (default: a temp dir).
 set -euo pipefail
 BUILD=${1:-build}
 shift || true
-SECTIONS=${*:-pendulum fast fastpath discrete}
+SECTIONS=${*:-pendulum fast fastpath discrete ppo}
 SEEDS=${SEEDS:-1 2 3 4 5}
 MUJOCO_STEPS=${MUJOCO_STEPS:-300000}
 MUJOCO_SEEDS=${MUJOCO_SEEDS:-1}
+MUJOCO_ENVS=${MUJOCO_ENVS:-HalfCheetah-v4 Hopper-v4}
+MUJOCO_ALGOS=${MUJOCO_ALGOS:-td3 sac}
 B="$BUILD/bellman"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=/usr/bin/python3
@@ -70,8 +75,9 @@ ev = [d["final_eval"]["mean"] for d in ds]
 wt = [d["wall_seconds"] for d in ds]
 sd = lambda xs: statistics.pstdev(xs) if len(xs) > 1 else 0.0
 m = statistics.mean(wt)
-line = (f"{tag}: final return {statistics.mean(ev):.1f} +/- {sd(ev):.1f} over {len(ev)} seeds"
-        f" (>= -250 on {sum(e >= -250 for e in ev)}/{len(ev)})")
+line = f"{tag}: final return {statistics.mean(ev):.1f} +/- {sd(ev):.1f} over {len(ev)} seeds"
+if "ppo" not in tag:
+    line += f" (>= -250 on {sum(e >= -250 for e in ev)}/{len(ev)})"
 if ref_ret != "-":
     line += f", RL Zoo {ref_ret}"
 line += f"; wall {m:.2f} +/- {sd(wt):.2f} s per seed"
@@ -149,16 +155,20 @@ PY
         for s in $SEEDS; do run "$a" "$a" Pendulum-v1 Pendulum-v1 "$s"; done
         summarize "$a" - 0 0 - $SEEDS
       done ;;
+    ppo)
+      echo "== PPO CartPole-v1, RL Zoo preset, 100k steps"
+      for s in $SEEDS; do run ppo_zoo ppo CartPole-v1 CartPole-v1 "$s"; done
+      summarize ppo_zoo 500 42.7 42.7 "SB3" $SEEDS ;;
     mujoco)
       echo "== MuJoCo, $MUJOCO_STEPS steps"
-      for env in HalfCheetah-v4 Hopper-v4; do
-        for a in td3 sac; do
+      for env in $MUJOCO_ENVS; do
+        for a in $MUJOCO_ALGOS; do
           for s in $MUJOCO_SEEDS; do
             run "${a}_${env}" "$a" "$env" "$env-fast" "$s" --set "n_timesteps=$MUJOCO_STEPS"
           done
           curve "${a}_${env}" "$a $env" $MUJOCO_SEEDS
         done
       done ;;
-    *) echo "unknown section $section (pendulum fast fastpath discrete mujoco)" >&2; exit 2 ;;
+    *) echo "unknown section $section (pendulum fast fastpath discrete ppo mujoco)" >&2; exit 2 ;;
   esac
 done

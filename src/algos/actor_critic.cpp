@@ -459,10 +459,15 @@ torch::Tensor SoftAgent::PolicyActions(const torch::Tensor& obs, bool explore) {
 torch::Tensor SoftAgent::UpdateTemperature(const torch::Tensor& log_prob) {
   torch::Tensor alpha = Alpha();
   if (ent_optimizer_) {
-    torch::Tensor ent_loss =
-        -(log_ent_coef_ * (log_prob + static_cast<float>(target_entropy_)).detach()).mean();
-    nets::ZeroGrad(*ent_optimizer_);
-    ent_loss.backward();
+    // J(log alpha) = -mean(log alpha * (log pi + H_target)) (eq. 18) has the gradient
+    // -mean(log pi + H_target): set it directly instead of building a graph for one scalar.
+    const torch::Tensor lp = log_prob.detach().contiguous();
+    const float* p = lp.data_ptr<float>();
+    const auto h = static_cast<float>(target_entropy_);
+    float sum = 0.0f;
+    for (int64_t i = 0; i < lp.numel(); ++i) sum += p[i] + h;
+    log_ent_coef_.mutable_grad() =
+        torch::full({1}, -sum / static_cast<float>(lp.numel()), torch::kFloat32);
     ent_optimizer_->step();
   }
   return alpha;
@@ -494,6 +499,33 @@ void SoftAgent::LoadSoft(torch::serialize::InputArchive& archive) {
     log_ent_coef_.copy_(l);
   }
   if (ent_optimizer_) GetOptimizer(archive, "ent_optimizer", *ent_optimizer_);
+}
+
+torch::Tensor SoftTdTarget(const std::vector<torch::Tensor>& next_q, const torch::Tensor& alpha,
+                           const torch::Tensor& next_log_prob, const torch::Tensor& reward,
+                           const torch::Tensor& discount) {
+  const int64_t b = reward.size(0);
+  std::vector<torch::Tensor> qs;
+  std::vector<const float*> qp;
+  for (const auto& q : next_q) {
+    qs.push_back(q.contiguous());
+    qp.push_back(qs.back().data_ptr<float>());
+  }
+  const torch::Tensor lp = next_log_prob.contiguous();
+  const torch::Tensor r = reward.contiguous();
+  const torch::Tensor d = discount.contiguous();
+  const float a = alpha.item<float>();
+  torch::Tensor y = torch::empty({b});
+  float* py = y.data_ptr<float>();
+  const float* plp = lp.data_ptr<float>();
+  const float* pr = r.data_ptr<float>();
+  const float* pd = d.data_ptr<float>();
+  for (int64_t i = 0; i < b; ++i) {
+    float m = qp[0][i];
+    for (size_t k = 1; k < qp.size(); ++k) m = std::min(m, qp[k][i]);
+    py[i] = pr[i] + pd[i] * (m - a * plp[i]);
+  }
+  return y;
 }
 
 // ---- archives -----------------------------------------------------------------------------------

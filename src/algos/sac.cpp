@@ -44,8 +44,10 @@ class Sac final : public SoftAgent {
     {
       torch::NoGradGuard no_grad;
       auto [next_action, next_log_prob] = Sample(t.next_obs);
-      torch::Tensor next_q = MinQ(critic_targets_, torch::cat({t.next_obs, next_action}, 1));
-      td_target = t.reward + t.discount * (next_q - alpha * next_log_prob);
+      const torch::Tensor next_in = torch::cat({t.next_obs, next_action}, 1);
+      std::vector<torch::Tensor> next_q;
+      for (auto& c : critic_targets_) next_q.push_back(c->forward(next_in));
+      td_target = SoftTdTarget(next_q, alpha, next_log_prob, t.reward, t.discount);
     }
     torch::Tensor in = torch::cat({t.obs, t.action}, 1);
     torch::Tensor critic_loss;

@@ -182,6 +182,12 @@ std::pair<torch::Tensor, torch::Tensor> SquashedGaussian(const torch::Tensor& ou
                                                          const torch::Tensor& eps,
                                                          double log_std_min, double log_std_max);
 
+// The soft TD target y = r + discount * (min_k Q_k - alpha * log pi) in one loop (no grad):
+// next_q holds each target critic's [B] or [B, 1] values at (s', a'~), alpha is [1].
+torch::Tensor SoftTdTarget(const std::vector<torch::Tensor>& next_q, const torch::Tensor& alpha,
+                           const torch::Tensor& next_log_prob, const torch::Tensor& reward,
+                           const torch::Tensor& discount);
+
 // Keys of the maximum-entropy family (SAC, DSAC-T): the temperature and the squashed Gaussian
 // policy.
 struct SoftConfig : ContinuousAgentConfig {
