@@ -21,13 +21,17 @@ AlgoRegistration DdpgRegistration();
 AlgoRegistration SacRegistration();
 AlgoRegistration PpoRegistration();
 AlgoRegistration DsacTRegistration();
+AlgoRegistration DecqnRegistration();
+AlgoRegistration RevaluedRegistration();
+AlgoRegistration CqnRegistration();
 
 const std::vector<AlgoRegistration>& AlgoRegistry() {
   static const std::vector<AlgoRegistration> registry = [] {
     std::vector<AlgoRegistration> r{DqnRegistration(),   C51Registration(),  RainbowRegistration(),
                                     QrDqnRegistration(), IqnRegistration(),  IdqnRegistration(),
                                     Td3Registration(),   DdpgRegistration(), SacRegistration(),
-                                    PpoRegistration(),   DsacTRegistration()};
+                                    PpoRegistration(),   DsacTRegistration(), DecqnRegistration(),
+                                    RevaluedRegistration(), CqnRegistration()};
     std::sort(r.begin(), r.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     return r;
   }();
