@@ -140,3 +140,28 @@ class TrainTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ContinuousTrainTest(unittest.TestCase):
+    def test_td3_policy_acts_with_float_actions_inside_the_bounds(self):
+        cfg = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "td3", "Pendulum-v1-fast.yaml")
+        with tempfile.TemporaryDirectory() as tmp:
+            r = bellman.train(algo="td3", env="Pendulum-v1", config=cfg, seed=2,
+                              run_dir=os.path.join(tmp, "r"), n_timesteps=1500,
+                              final_eval_episodes=2, set={"td3.learning_starts": 500})
+            policy = bellman.load(r.run_dir)
+            one = policy.act(np.array([1.0, 0.0, 0.5], dtype=np.float32))
+            self.assertEqual(one.shape, (1,))
+            self.assertEqual(one.dtype, np.float32)
+            batch = policy.act(np.array([[1.0, 0.0, 8.0], [-1.0, 0.0, -8.0]], dtype=np.float32))
+            self.assertEqual(batch.shape, (2, 1))
+            self.assertTrue(np.all(np.abs(batch) <= 2.0))
+            # The same episodes as the run's final evaluation, replayed through Python.
+            env = bellman.make_vec("Pendulum-v1", num_envs=2)
+            obs, _ = env.reset(seed=r.final_eval.seed)
+            returns, done = np.zeros(2), np.zeros(2, dtype=bool)
+            while not done.all():
+                obs, rewards, terminated, truncated, _ = env.step(policy.act(obs))
+                returns += np.where(done, 0.0, rewards)
+                done |= terminated | truncated
+            self.assertEqual(returns.tolist(), list(r.final_eval.returns))
