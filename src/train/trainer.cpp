@@ -456,13 +456,14 @@ class Run {
                           .truncated = vec_->truncated().data(),
                           .final_obs = vec_->final_obs_data(),
                           .has_final_obs = vec_->has_final_obs().data()};
-      bool rollout_full = false;
-      if (buffer_) {
+      bool rollout_full = false;  // on-policy: the algorithm's rollout is complete
+      {
         Phase p(P(&LoopProfile::replay));
-        buffer_->AddStep(rows);
-      } else {
-        Phase p(P(&LoopProfile::replay));
-        rollout_full = algo_->Observe(rows);
+        if (buffer_) {
+          buffer_->AddStep(rows);
+        } else {
+          rollout_full = algo_->Observe(rows);
+        }
       }
       std::memcpy(obs_.data(), vec_->obs_data(), obs_.size());
       env_steps_ += n;
@@ -491,15 +492,8 @@ class Run {
 
       if (rollout_full) {
         // On-policy: one Update trains on the whole rollout (several epochs inside).
-        algos::Metrics m;
-        {
-          Phase p(P(&LoopProfile::update));
-          m = algo_->Update(batch);
-        }
-        for (size_t j = 0; j < m.size() && j < metric_sums_.size(); ++j) {
-          metric_sums_[j] += m[j].second;
-        }
-        ++metric_count_;
+        Phase p(P(&LoopProfile::update));
+        AddMetrics(algo_->Update(batch));
       }
       // Update: every train_freq vector steps once past learning_starts (SB3's semantics).
       if (buffer_ && vec_steps_ % schedule_.train_freq == 0 &&
@@ -520,10 +514,7 @@ class Run {
             Phase p(P(&LoopProfile::replay));
             buffer_->UpdatePriorities(batch.indices(), algo_->td_errors());
           }
-          for (size_t j = 0; j < m.size() && j < metric_sums_.size(); ++j) {
-            metric_sums_[j] += m[j].second;
-          }
-          ++metric_count_;
+          AddMetrics(m);
         }
       }
 
@@ -616,6 +607,14 @@ class Run {
     t.emplace_back("other", train_seconds - covered);
     t.emplace_back("total", train_seconds);
     return t;
+  }
+
+  // One Update's metrics into the sums that the next log line averages.
+  void AddMetrics(const algos::Metrics& m) {
+    for (size_t j = 0; j < m.size() && j < metric_sums_.size(); ++j) {
+      metric_sums_[j] += m[j].second;
+    }
+    ++metric_count_;
   }
 
   ActFn Greedy() {
