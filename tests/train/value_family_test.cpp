@@ -14,6 +14,7 @@
 #include "bellman/core/error.h"
 #include "bellman/train/train.h"
 #include "io/temp_dir.h"
+#include "train/resume_check.h"
 
 namespace bellman::train {
 namespace {
@@ -75,29 +76,11 @@ class ValueFamily : public ::testing::TestWithParam<Case> {};
 TEST_P(ValueFamily, TrainsAndResumesBitForBit) {
   const Case& c = GetParam();
   test::TempDir tmp;
-  TrainResult full = Train(Small(c, tmp / "full"));
-  ASSERT_TRUE(full.finished);
-  EXPECT_EQ(full.env_steps, 2400);
+  TrainResult full = test_util::ExpectResumeIsBitExact(
+      [&](const fs::path& dir) { return Small(c, dir); }, c.algo, tmp, 2400, 1700);
   EXPECT_GT(full.gradient_steps, 500);
   EXPECT_TRUE(fs::exists(tmp / "full" / "checkpoints" / "step_2400" / (c.algo + ".pt")));
-
-  TrainOptions killed = Small(c, tmp / "resumed");
-  killed.stop_after_steps = 1700;
-  EXPECT_FALSE(Train(killed).finished);
-  TrainOptions resume;
-  resume.resume = (tmp / "resumed").string();
-  resume.progress = false;
-  resume.verbose = false;
-  TrainResult done = Train(resume);
-  ASSERT_TRUE(done.finished);
-  EXPECT_EQ(Slurp(tmp / "full" / "progress.csv"), Slurp(tmp / "resumed" / "progress.csv"));
-  EXPECT_EQ(full.final_eval.returns, done.final_eval.returns);
-  const fs::path a = tmp / "full" / "checkpoints" / "step_2400";
-  const fs::path b = tmp / "resumed" / "checkpoints" / "step_2400";
-  EXPECT_EQ(Slurp(a / (c.algo + ".pt")), Slurp(b / (c.algo + ".pt")));
-  EXPECT_EQ(Slurp(a / "replay.bin"), Slurp(b / "replay.bin"));
-  // The loss column is finite all along (a NaN would have stopped the run with an error).
-  EXPECT_EQ(Slurp(tmp / "full" / "progress.csv").find("nan"), std::string::npos);
+  EXPECT_TRUE(fs::exists(tmp / "full" / "checkpoints" / "step_2400" / "replay.bin"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, ValueFamily, ::testing::ValuesIn(Cases()),
