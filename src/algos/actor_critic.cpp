@@ -75,6 +75,23 @@ std::shared_ptr<MlpNetImpl> MlpNetImpl::CloneTarget() const {
   return copy;
 }
 
+int64_t FloatObsDim(const EnvSpec& env, const std::string& algo) {
+  const Space& obs = env.observation_space;
+  Check(obs.kind() == Space::Kind::kBox &&
+            (obs.dtype() == DType::kFloat32 || obs.dtype() == DType::kFloat64),
+        fmt::format("{} needs a float32 or float64 Box observation space, {} has {}", algo, env.id,
+                    obs.ToString()));
+  return obs.flat_size();
+}
+
+torch::Tensor FloatObsTensor(const Space& space, const void* obs, int64_t n, int64_t dim) {
+  if (space.dtype() == DType::kFloat64) {
+    return torch::from_blob(const_cast<void*>(obs), {n, dim}, torch::kFloat64).to(torch::kFloat32);
+  }
+  // The networks never write into their input: the const_cast only satisfies from_blob.
+  return torch::from_blob(const_cast<void*>(obs), {n, dim}, torch::kFloat32);
+}
+
 FrozenParams::FrozenParams(const std::vector<MlpNet>& nets) {
   for (const auto& n : nets) {
     for (auto& p : n->parameters()) {
@@ -114,16 +131,11 @@ ContinuousAgent::ContinuousAgent(const ContinuousAgentConfig& config, AlgoContex
       update_rng_(context.explore_rng.Integers(0, int64_t{1} << 62)),
       profile_(context.profile) {
   config_.Validate(name_);
-  const Space& obs = env_.observation_space;
-  Check(obs.kind() == Space::Kind::kBox &&
-            (obs.dtype() == DType::kFloat32 || obs.dtype() == DType::kFloat64),
-        fmt::format("{} needs a float32 or float64 Box observation space, {} has {}", name_,
-                    env_.id, obs.ToString()));
+  obs_dim_ = FloatObsDim(env_, name_);
   const Space& act = env_.action_space;
   Check(act.kind() == Space::Kind::kBox && act.dtype() == DType::kFloat32,
         fmt::format("{} needs a float32 Box action space (continuous actions), {} has {}", name_,
                     env_.id, act.ToString()));
-  obs_dim_ = obs.flat_size();
   action_dim_ = act.flat_size();
   for (int64_t i = 0; i < action_dim_; ++i) {
     const double lo = act.low()[static_cast<size_t>(i)];
@@ -137,12 +149,7 @@ ContinuousAgent::ContinuousAgent(const ContinuousAgentConfig& config, AlgoContex
 }
 
 torch::Tensor ContinuousAgent::ObsTensor(const void* obs, int64_t n) const {
-  if (env_.observation_space.dtype() == DType::kFloat64) {
-    return torch::from_blob(const_cast<void*>(obs), {n, obs_dim_}, torch::kFloat64)
-        .to(torch::kFloat32);
-  }
-  // The networks never write into their input: the const_cast only satisfies from_blob.
-  return torch::from_blob(const_cast<void*>(obs), {n, obs_dim_}, torch::kFloat32);
+  return FloatObsTensor(env_.observation_space, obs, n, obs_dim_);
 }
 
 void ContinuousAgent::Act(const void* obs, int64_t n, bool explore, void* out) {

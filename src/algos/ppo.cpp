@@ -146,12 +146,7 @@ class Ppo final : public OffPolicyAlgorithm {
         shuffle_rng_(context.explore_rng.Integers(0, int64_t{1} << 62)),
         profile_(context.profile) {
     config_.Validate(name_);
-    const Space& obs = env_.observation_space;
-    Check(obs.kind() == Space::Kind::kBox &&
-              (obs.dtype() == DType::kFloat32 || obs.dtype() == DType::kFloat64),
-          fmt::format("{} needs a float32 or float64 Box observation space, {} has {}", name_,
-                      env_.id, obs.ToString()));
-    obs_dim_ = obs.flat_size();
+    obs_dim_ = FloatObsDim(env_, name_);
     const Space& act = env_.action_space;
     discrete_ = act.kind() == Space::Kind::kDiscrete;
     Check(discrete_ || (act.kind() == Space::Kind::kBox && act.dtype() == DType::kFloat32),
@@ -523,11 +518,7 @@ class Ppo final : public OffPolicyAlgorithm {
   }
 
   torch::Tensor ObsTensor(const void* obs, int64_t n) const {
-    if (env_.observation_space.dtype() == DType::kFloat64) {
-      return torch::from_blob(const_cast<void*>(obs), {n, obs_dim_}, torch::kFloat64)
-          .to(torch::kFloat32);
-    }
-    return torch::from_blob(const_cast<void*>(obs), {n, obs_dim_}, torch::kFloat32);
+    return FloatObsTensor(env_.observation_space, obs, n, obs_dim_);
   }
   static const float* ObsFloat(const torch::Tensor& x) { return x.data_ptr<float>(); }
 

@@ -98,6 +98,13 @@ class FrozenParams {
   std::vector<torch::Tensor> params_;
 };
 
+// Float observations for the networks of the continuous family and PPO: FloatObsDim checks that
+// the env's observation space is a float32 or float64 Box (a bellman::Error naming `algo` and
+// the space otherwise) and returns its flat size; FloatObsTensor views n rows as [n, dim]
+// float32 (float64 rows are converted; float32 rows are not copied).
+int64_t FloatObsDim(const EnvSpec& env, const std::string& algo);
+torch::Tensor FloatObsTensor(const Space& space, const void* obs, int64_t n, int64_t dim);
+
 // A float32 tensor of the given shape filled with standard normal draws from rng, in row-major
 // order (exploration and reparameterisation noise come from an explicit Rng, DESIGN.md).
 torch::Tensor StandardNormal(Rng& rng, at::IntArrayRef shape);
