@@ -3,12 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
 
 #include "bellman/core/error.h"
+#include "bellman/core/suggest.h"
+#include "bellman/envs/env_args.h"
 #include "bellman/envs/registry.h"
 #include "bellman/tabular/tabular.h"
 #include "commands.h"
-#include "env_args.h"
 
 namespace bellman::cli {
 
@@ -20,7 +23,7 @@ struct SolveOptions {
   std::string method = "value_iteration";
   double gamma = 0.99;
   double tol = 1e-10;
-  int64_t episodes = 0;
+  std::optional<int64_t> episodes;  // TD methods; unset: TdConfig's default
   int64_t seed = 0;
   double alpha = 0.1;
 };
@@ -35,7 +38,18 @@ void PrintValues(const Env& env, const EnvArgs& args, const std::vector<double>&
   for (size_t s = 0; s < V.size(); ++s) fmt::print("{:>6} {:>12.6f} {:>7}\n", s, V[s], policy[s]);
 }
 
+constexpr const char* kMethods[] = {"value_iteration", "policy_iteration", "q_learning",
+                                    "sarsa",           "expected_sarsa",   "double_q_learning"};
+
 void RunSolve(const SolveOptions& o) {
+  const std::vector<std::string> methods(std::begin(kMethods), std::end(kMethods));
+  if (std::find(methods.begin(), methods.end(), o.method) == methods.end()) {
+    throw Error(fmt::format("unknown --method '{}'{}; methods: {}", o.method,
+                            DidYouMean(o.method, methods), fmt::join(methods, ", ")));
+  }
+  if (o.episodes && *o.episodes < 1) {
+    throw Error(fmt::format("--episodes must be >= 1, got {}", *o.episodes));
+  }
   EnvArgs args = ParseEnvArgs(o.env_args);
   std::unique_ptr<Env> env = MakeEnv(o.env_id, args);
   if (o.method == "value_iteration" || o.method == "policy_iteration") {
@@ -52,7 +66,7 @@ void RunSolve(const SolveOptions& o) {
   cfg.gamma = o.gamma;
   cfg.alpha = o.alpha;
   cfg.seed = o.seed;
-  if (o.episodes > 0) cfg.episodes = o.episodes;
+  if (o.episodes) cfg.episodes = *o.episodes;
   cfg.epsilon_decay_steps = std::max<int64_t>(1, cfg.episodes * 20);
   cfg.Validate();
   tabular::TdResult r = tabular::LearnTd(*env, tabular::ParseTdMethod(o.method), cfg);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bellman/core/error.h"
+#include "bellman/envs/env_args.h"
 #include "bellman/train/train.h"
 #include "commands.h"
 
@@ -19,6 +20,7 @@ namespace {
 
 struct EvalOptions {
   std::string checkpoint;
+  std::vector<std::string> env_args;
   int episodes = 10;
   std::optional<uint64_t> seed;
 };
@@ -31,8 +33,11 @@ void AddTrainCommands(CLI::App& app) {
   auto no_progress = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand(
       "train", "Train an agent; writes runs/<algo>-<env>-<seed>-<time>/ with checkpoints");
-  cmd->add_option("--algo", o->algo, "algorithm id (dqn)")->capture_default_str();
-  cmd->add_option("--env", o->env, "environment id")->capture_default_str();
+  cmd->add_option("--algo", o->algo, "algorithm id (default: the config's algo, else dqn)");
+  cmd->add_option("--env", o->env, "environment id (default: the config's env, else CartPole-v1)");
+  cmd->add_option("--env-arg", o->env_args,
+                  "env keyword argument key=value (repeatable), recorded as env_kwargs in "
+                  "config.yaml");
   cmd->add_option("--config", o->config_path,
                   "YAML config (default: the preset configs/<algo>/<env>.yaml)");
   cmd->add_option("--seed", *seed, "root seed (default: the config's)");
@@ -56,8 +61,11 @@ void AddTrainCommands(CLI::App& app) {
       ->required();
   eval->add_option("--episodes", e->episodes, "episodes")->capture_default_str();
   eval->add_option("--seed", e->seed, "env seed of the first episode (default: the run's)");
+  eval->add_option("--env-arg", e->env_args,
+                   "env keyword argument key=value on top of the run's (repeatable)");
   eval->callback([e] {
-    train::EvalResult r = train::EvaluateCheckpoint(e->checkpoint, e->episodes, e->seed);
+    train::EvalResult r =
+        train::EvaluateCheckpoint(e->checkpoint, e->episodes, e->seed, ParseEnvArgs(e->env_args));
     fmt::print("{} episodes: return {:.2f} +/- {:.2f} (min {:.1f}, max {:.1f})\n", r.returns.size(),
                r.mean, r.std, *std::min_element(r.returns.begin(), r.returns.end()),
                *std::max_element(r.returns.begin(), r.returns.end()));
@@ -70,7 +78,11 @@ void AddTrainCommands(CLI::App& app) {
       ->required();
   enjoy->add_option("--episodes", j->episodes, "episodes")->capture_default_str();
   enjoy->add_option("--seed", j->seed, "env seed of the first episode (default: the run's)");
-  enjoy->callback([j] { train::Enjoy(j->checkpoint, j->episodes, std::cout, j->seed); });
+  enjoy->add_option("--env-arg", j->env_args,
+                    "env keyword argument key=value on top of the run's (repeatable)");
+  enjoy->callback([j] {
+    train::Enjoy(j->checkpoint, j->episodes, std::cout, j->seed, ParseEnvArgs(j->env_args));
+  });
 }
 
 }  // namespace bellman::cli

@@ -1,6 +1,8 @@
 // bellman.make and the Python Env: Gymnasium's reset/step API over a C++ bellman::Env.
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "bellman/core/error.h"
 #include "bellman/envs/registry.h"
 #include "common.h"
@@ -65,6 +67,11 @@ class PyEnv {
     if (!a) {
       throw Error(fmt::format("{}: set_state needs an array of numbers, got {}", id(),
                               py::repr(state).cast<std::string>()));
+    }
+    for (py::ssize_t i = 0; i < a.size(); ++i) {
+      if (std::isnan(a.data()[i])) {
+        throw Error(fmt::format("{}: set_state got NaN at index {}; a state is numbers", id(), i));
+      }
     }
     env_->SetState(std::span<const double>(a.data(), static_cast<size_t>(a.size())));
   }

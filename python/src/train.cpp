@@ -19,6 +19,14 @@ std::string YamlValue(py::handle v, const std::string& key) {
   // fmt's shortest round-trip form (0.001, 1e-05): the YAML reader gets the exact double back.
   if (py::isinstance<py::float_>(v)) return fmt::format("{}", v.cast<double>());
   if (py::isinstance<py::str>(v)) return v.cast<std::string>();
+  if (py::isinstance<py::dict>(v)) {  // env_kwargs={"is_slippery": False}
+    std::vector<std::string> items;
+    for (const auto& [k, x] : v.cast<py::dict>()) {
+      const std::string name = py::str(k).cast<std::string>();
+      items.push_back(fmt::format("{}: {}", name, YamlValue(x, key + "." + name)));
+    }
+    return fmt::format("{{{}}}", fmt::join(items, ", "));
+  }
   if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
     std::vector<std::string> items;
     for (py::handle x : v) items.push_back(YamlValue(x, key));
@@ -167,10 +175,27 @@ void BindTrain(py::module_& m) {
           o.overrides.push_back(key + "=" + YamlValue(v, key));
         }
         // set={"dqn.lr": 1e-3}: dotted keys as the CLI's --set, applied after the keywords.
+        // Or set=["dqn.lr=1e-3", ...]: the CLI's --set strings as they are.
         if (!set.is_none()) {
-          for (const auto& [k, v] : set.cast<py::dict>()) {
-            const std::string key = k.cast<std::string>();
-            o.overrides.push_back(key + "=" + YamlValue(v, key));
+          if (py::isinstance<py::dict>(set)) {
+            for (const auto& [k, v] : set.cast<py::dict>()) {
+              const std::string key = py::str(k).cast<std::string>();
+              o.overrides.push_back(key + "=" + YamlValue(v, key));
+            }
+          } else if (py::isinstance<py::list>(set) || py::isinstance<py::tuple>(set)) {
+            for (py::handle item : set) {
+              if (!py::isinstance<py::str>(item)) {
+                throw Error(
+                    fmt::format("bellman.train: set items must be 'key=value' strings, got {}",
+                                py::repr(item).cast<std::string>()));
+              }
+              o.overrides.push_back(item.cast<std::string>());
+            }
+          } else {
+            throw Error(fmt::format(
+                "bellman.train: set must be a dict {{'dqn.lr': 1e-3}} or a list of 'key=value' "
+                "strings, got {}",
+                py::repr(set).cast<std::string>()));
           }
         }
         train::TrainResult r;
@@ -192,7 +217,7 @@ as `run_dir, final_eval = bellman.train(...)`.
 config: a YAML file (default: the preset configs/<algo>/<env>.yaml). Config keys as keywords:
 trainer keys (n_timesteps=20000, eval_freq=1000, profile=True) or the algorithm's (lr=1e-3,
 gamma=0.98); "__" separates nested keys (dqn__net__hidden_sizes=[32, 32]). Or set={"dqn.lr":
-1e-3} with dotted keys as the CLI's --set. The GIL is released while training.)");
+1e-3} with dotted keys, or set=["dqn.lr=1e-3"] as the CLI's --set. The GIL is released while training.)");
 
   py::class_<train::Policy>(m, "Policy", "A trained greedy policy (bellman.load).")
       .def("act", &Act, py::arg("obs"),

@@ -119,6 +119,38 @@ class TrainTest(unittest.TestCase):
             with self.assertRaisesRegex(bellman.Error, "gama"):
                 bellman.train(config=FAST, run_dir=os.path.join(tmp, "bad2"), gama=0.9)
 
+    def test_set_as_cli_strings_env_kwargs_and_bad_forms(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = bellman.train(
+                env="FrozenLake-v1",
+                seed=2,
+                run_dir=os.path.join(tmp, "r"),
+                set=["n_timesteps=400", "dqn.learning_starts=100", "final_eval_episodes=2"],
+                env_kwargs={"is_slippery": False},
+                progress=False,
+                verbose=False,
+            )
+            self.assertEqual(r.env_steps, 400)
+            with open(os.path.join(r.run_dir, "config.yaml")) as f:
+                config = f.read()
+            self.assertIn("env_kwargs:\n  is_slippery: false\n", config)
+            self.assertIn("\n  learning_starts: 100\n", config)
+            with self.assertRaisesRegex(bellman.Error, r"set must be a dict .* or a list"):
+                bellman.train(config=FAST, run_dir=os.path.join(tmp, "bad"), set=5)
+            with self.assertRaisesRegex(bellman.Error, r"set items must be 'key=value' strings"):
+                bellman.train(config=FAST, run_dir=os.path.join(tmp, "bad"), set=[("lr", 1)])
+            with self.assertRaisesRegex(bellman.Error, r"did you mean 'n_timesteps'"):
+                bellman.train(config=FAST, run_dir=os.path.join(tmp, "bad"), set=["n_timestep=1"])
+
+    def test_nan_observations_and_states_are_rejected(self):
+        policy = bellman.load(self.run_dir)
+        with self.assertRaisesRegex(bellman.Error, r"observation 1 has NaN at index 2"):
+            policy.act(np.array([[0, 0, 0, 0], [0, 0, np.nan, 0]], dtype=np.float32))
+        env = bellman.make("CartPole-v1")
+        env.reset(seed=0)
+        with self.assertRaisesRegex(bellman.Error, r"set_state got NaN at index 3"):
+            env.set_state(np.array([0.0, 0.0, 0.0, np.nan]))
+
     def test_gil_released_while_training(self):
         ticks = []
         stop = threading.Event()

@@ -27,11 +27,11 @@ AlgoRegistration CqnRegistration();
 
 const std::vector<AlgoRegistration>& AlgoRegistry() {
   static const std::vector<AlgoRegistration> registry = [] {
-    std::vector<AlgoRegistration> r{DqnRegistration(),   C51Registration(),  RainbowRegistration(),
-                                    QrDqnRegistration(), IqnRegistration(),  IdqnRegistration(),
-                                    Td3Registration(),   DdpgRegistration(), SacRegistration(),
-                                    PpoRegistration(),   DsacTRegistration(), DecqnRegistration(),
-                                    RevaluedRegistration(), CqnRegistration()};
+    std::vector<AlgoRegistration> r{
+        DqnRegistration(),      C51Registration(),  RainbowRegistration(), QrDqnRegistration(),
+        IqnRegistration(),      IdqnRegistration(), Td3Registration(),     DdpgRegistration(),
+        SacRegistration(),      PpoRegistration(),  DsacTRegistration(),   DecqnRegistration(),
+        RevaluedRegistration(), CqnRegistration()};
     std::sort(r.begin(), r.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     return r;
   }();
@@ -44,7 +44,7 @@ const AlgoRegistration& FindAlgo(const std::string& name) {
     if (r.name == name) return r;
     names.push_back(r.name);
   }
-  throw Error(fmt::format("unknown algorithm '{}'{}; known: {}", name, DidYouMean(name, names),
+  throw Error(fmt::format("unknown algorithm '{}'{}; algorithms: {}", name, DidYouMean(name, names),
                           fmt::join(names, ", ")));
 }
 

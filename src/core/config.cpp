@@ -1,6 +1,7 @@
 #include "bellman/core/config.h"
 
 #include <filesystem>
+#include <map>
 
 namespace bellman {
 
@@ -49,12 +50,34 @@ void ApplyOverride(YAML::Node& root, const std::string& assignment) {
   node[parts.back()] = value;
 }
 
+void CheckNoDuplicateKeys(const YAML::Node& node, const std::string& where) {
+  if (node.IsMap()) {
+    std::map<std::string, int> seen;  // key -> 1-based line
+    for (const auto& kv : node) {
+      const std::string key = kv.first.Scalar();
+      const int line = kv.first.Mark().line + 1;
+      if (auto [it, fresh] = seen.emplace(key, line); !fresh) {
+        throw Error(fmt::format("{}: key '{}' appears twice (lines {} and {}); keep one", where,
+                                key, it->second, line));
+      }
+      CheckNoDuplicateKeys(kv.second, where);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) CheckNoDuplicateKeys(item, where);
+  }
+}
+
 YAML::Node LoadYamlFile(const std::string& path) {
   if (!std::filesystem::exists(path)) {
     throw Error(fmt::format("config file '{}' does not exist", path));
   }
+  if (std::filesystem::is_directory(path)) {
+    throw Error(fmt::format("config file '{}' is a directory; expected a YAML file", path));
+  }
   try {
-    return YAML::LoadFile(path);
+    YAML::Node root = YAML::LoadFile(path);
+    CheckNoDuplicateKeys(root, fmt::format("config file '{}'", path));
+    return root;
   } catch (const YAML::ParserException& e) {
     throw Error(fmt::format("config file '{}' line {}: {}", path, e.mark.line + 1, e.msg));
   } catch (const YAML::Exception& e) {

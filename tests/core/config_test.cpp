@@ -103,5 +103,44 @@ TEST(Config, MissingFileIsAClearError) {
   }
 }
 
+// Message of the bellman::Error that f() throws ("" if none).
+template <class F>
+std::string ErrorOf(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, IntegralNumbersAreIntegersAndOutOfRangeIsNamed) {
+  // RL Zoo writes budgets as 1e5: an integral number reads as an integer.
+  EXPECT_EQ(LoadConfig<AgentConfig>(YAML::Load("batch_size: 1e5")).batch_size, 100000);
+  EXPECT_EQ(LoadConfig<AgentConfig>(YAML::Load("batch_size: !!float 2.5e2")).batch_size, 250);
+  const std::string big = ErrorOf([] { LoadConfig<AgentConfig>(YAML::Load("batch_size: 1e23")); });
+  EXPECT_NE(big.find("config key 'batch_size' = 1e23 is out of range"), std::string::npos) << big;
+  const std::string digits =
+      ErrorOf([] { LoadConfig<AgentConfig>(YAML::Load("batch_size: 100000000000000000000000")); });
+  EXPECT_NE(digits.find("out of range"), std::string::npos) << digits;
+  const std::string half = ErrorOf([] { LoadConfig<AgentConfig>(YAML::Load("batch_size: 0.5")); });
+  EXPECT_NE(half.find("must be an integer, got '0.5'"), std::string::npos) << half;
+}
+
+TEST(Config, DuplicateKeysAreAnErrorAtAnyDepth) {
+  const std::string top = ErrorOf(
+      [] { CheckNoDuplicateKeys(YAML::Load("gamma: 0.9\nbatch_size: 1\ngamma: 0.5"), "f"); });
+  EXPECT_EQ(top, "f: key 'gamma' appears twice (lines 1 and 3); keep one");
+  const std::string nested = ErrorOf(
+      [] { CheckNoDuplicateKeys(YAML::Load("net:\n  hidden: [1]\n  hidden: [2]\n"), "f"); });
+  EXPECT_EQ(nested, "f: key 'hidden' appears twice (lines 2 and 3); keep one");
+  EXPECT_EQ(ErrorOf([] { CheckNoDuplicateKeys(YAML::Load("a: {b: 1}\nc: {b: 2}"), "f"); }), "");
+}
+
+TEST(Config, LoadYamlFileRejectsADirectory) {
+  const std::string m = ErrorOf([] { LoadYamlFile("/tmp"); });
+  EXPECT_EQ(m, "config file '/tmp' is a directory; expected a YAML file");
+}
+
 }  // namespace
 }  // namespace bellman

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "bellman/core/config.h"
+#include "bellman/core/env_spec.h"
 #include "bellman/core/rng.h"
-#include "bellman/envs/env.h"
 #include "bellman/replay/batch.h"
 #include "bellman/replay/replay_buffer.h"
 

@@ -20,7 +20,9 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -58,6 +60,21 @@ T ReadScalar(const YAML::Node& node, const std::string& path) {
   try {
     return node.as<T>();
   } catch (const YAML::Exception&) {
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      // RL Zoo writes budgets as 1e5 (`!!float 1e5`): an integral number is an integer, and
+      // one past the type's range is named as such rather than as "not an integer".
+      double d = 0.0;
+      if (YAML::convert<double>::decode(node, d) && std::isfinite(d) && std::floor(d) == d) {
+        if (d < static_cast<double>(std::numeric_limits<T>::min()) ||
+            d >= -static_cast<double>(std::numeric_limits<T>::min())) {
+          throw Error(fmt::format(
+              "config key '{}' = {} is out of range: expected an integer in "
+              "[{}, {}]",
+              path, node.Scalar(), std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
+        }
+        return static_cast<T>(d);
+      }
+    }
     throw Error(
         fmt::format("config key '{}' must be {}, got '{}'", path, TypeName(T{}), node.Scalar()));
   }
@@ -171,7 +188,11 @@ YAML::Node DumpConfig(const C& cfg) {
 
 // Applies "a.b.c=value" to a YAML tree (value parsed as YAML: 0.5, true, [64, 64]).
 void ApplyOverride(YAML::Node& root, const std::string& assignment);
-// Parses a YAML file with a bellman::Error naming the file and line on failure.
+// Parses a YAML file with a bellman::Error naming the file and line on failure: a path that is
+// a directory or missing, a syntax error, a key written twice in one map.
 YAML::Node LoadYamlFile(const std::string& path);
+// Throws bellman::Error naming the key and its two lines when a map in `node` (at any depth)
+// holds the same key twice; yaml-cpp keeps both and lookups see only the first.
+void CheckNoDuplicateKeys(const YAML::Node& node, const std::string& where);
 
 }  // namespace bellman

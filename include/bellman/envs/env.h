@@ -18,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "bellman/core/env_spec.h"
 #include "bellman/core/rng.h"
 #include "bellman/core/space.h"
 
@@ -27,15 +28,6 @@ struct StepResult {
   double reward = 0.0;
   bool terminated = false;
   bool truncated = false;
-};
-
-// What an env is, independent of its state: id, spaces, Gymnasium's TimeLimit length.
-struct EnvSpec {
-  std::string id;
-  Space observation_space;
-  Space action_space;
-  int64_t max_episode_steps = 0;  // 0: no TimeLimit (Blackjack, CliffWalking, MinAtar)
-  std::optional<double> reward_threshold;
 };
 
 // Keyword arguments for an env, as in gym.make(id, **kwargs): a value is None (monostate), a

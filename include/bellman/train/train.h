@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bellman/core/space.h"
+#include "bellman/envs/env.h"
 
 namespace bellman::train {
 
@@ -50,6 +51,9 @@ struct TrainConfig {
   // registration), 0 removes it, n truncates episodes at n steps (MinAtar presets: a greedy
   // policy can otherwise play one episode forever, e.g. a Seaquest sub that never dives).
   int64_t max_episode_steps = -1;
+  // Keyword arguments of the training and evaluation envs (gym.make(env, **env_kwargs)); the
+  // YAML map `env_kwargs:` and `--env-arg key=value`. Not in Fields: a map of mixed values.
+  EnvArgs env_kwargs;
 
   template <class V>
   void Fields(V& v) {
@@ -74,10 +78,13 @@ struct TrainConfig {
 };
 
 struct TrainOptions {
-  std::string algo = "dqn";
-  std::string env = "CartPole-v1";
+  // Empty: the config file's `algo:`/`env:`, else dqn on CartPole-v1. With `resume`, a value
+  // other than the run's is an error (a resumed run keeps its config).
+  std::string algo;
+  std::string env;
   std::string config_path;  // empty: the preset configs/<algo>/<env>.yaml
   std::optional<int64_t> seed;
+  std::vector<std::string> env_args;   // "key=value" env kwargs, recorded as env_kwargs
   std::vector<std::string> overrides;  // "dqn.lr=1e-3", "n_timesteps=20000" ("lr=..." = "dqn.lr")
   std::string run_dir;                 // empty: <runs_root>/<algo>-<env>-<seed>-<YYYYmmdd-HHMMSS>
   std::string runs_root = "runs";
@@ -119,12 +126,15 @@ std::string PresetPath(const std::string& algo, const std::string& env);
 // Greedy-policy evaluation of a checkpoint (a run directory, its checkpoints/ directory or one
 // step_<N> directory) on `episodes` fresh envs seeded seed, seed + 1, ... (default: the run's
 // final evaluation seed, so that the last checkpoint reproduces summary.json's final_eval).
+// env_args: env kwargs on top of the run's (e.g. another map of a tabular env).
 EvalResult EvaluateCheckpoint(const std::string& checkpoint, int episodes,
-                              std::optional<uint64_t> seed = std::nullopt);
+                              std::optional<uint64_t> seed = std::nullopt,
+                              const EnvArgs& env_args = {});
 
 // Plays `episodes` greedy episodes, printing each step's Render() text and each return.
 std::vector<double> Enjoy(const std::string& checkpoint, int episodes, std::ostream& out,
-                          std::optional<uint64_t> seed = std::nullopt);
+                          std::optional<uint64_t> seed = std::nullopt,
+                          const EnvArgs& env_args = {});
 
 // A loaded greedy policy (for bellman.load in Python and tools).
 class Policy {
@@ -134,11 +144,13 @@ class Policy {
   Policy(Policy&&) noexcept;
   Policy& operator=(Policy&&) noexcept;
   // n observations laid out as the env's observation space says -> n action rows laid out as
-  // the action space says (int64, or float32[dim] for Box).
+  // the action space says (int64, or float32[dim] for Box). A NaN observation is an error.
   void Act(const void* obs, int64_t n, void* actions);
   const std::string& env_id() const;
   // The run's trainer key max_episode_steps (-1: the env's own TimeLimit); eval and enjoy use it.
   int64_t max_episode_steps() const;
+  // The run's env kwargs (config key env_kwargs).
+  const EnvArgs& env_args() const;
   // The run's periodic evaluation seed (eval env i is seeded eval_seed + i).
   uint64_t eval_seed() const;
   // The run's final evaluation seed (summary.json's final_eval.seed).

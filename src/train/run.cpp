@@ -1,0 +1,535 @@
+// A run: the envs, the algorithm and its Learner, the episode bookkeeping, periodic evaluation,
+// progress.csv / TensorBoard, checkpoints and resume; and Train(), the entry point of
+// `bellman train` (bellman/train/train.h). The per-step storage and update rules are the
+// Learner's (off_policy.cpp, on_policy.cpp).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "bellman/algos/algorithm.h"
+#include "bellman/core/config.h"
+#include "bellman/core/error.h"
+#include "bellman/envs/env_args.h"
+#include "bellman/envs/registry.h"
+#include "bellman/envs/vector_env.h"
+#include "bellman/io/atomic_file.h"
+#include "bellman/io/csv_logger.h"
+#include "bellman/io/progress_bar.h"
+#include "bellman/io/tfevents.h"
+#include "bellman/nets/threads.h"
+#include "bellman/train/train.h"
+#include "train/checkpoint_state.h"
+#include "train/evaluate.h"
+#include "train/loop.h"
+#include "train/run_config.h"
+
+#ifndef BELLMAN_VERSION
+#define BELLMAN_VERSION "0.1.0"
+#endif
+
+namespace bellman::train {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+class Run {
+ public:
+  Run(const TrainOptions& options, fs::path run_dir, YAML::Node resolved, const TrainConfig& tc)
+      : options_(options),
+        run_dir_(std::move(run_dir)),
+        resolved_(std::move(resolved)),
+        tc_(tc),
+        streams_(MakeStreams(tc.seed)) {
+    // OpenBLAS stays at 1 thread whatever torch_threads says (docs/dqn.md, "Determinism").
+    nets::SetNumThreads(tc_.torch_threads, 1);
+    std::vector<std::unique_ptr<Env>> envs =
+        MakeEnvs(tc_.env, tc_.num_envs, RunEnvArgs(tc_), "VectorEnv");
+    for (auto& e : envs) envs_.push_back(e.get());
+    vec_ = std::make_unique<VectorEnv>(std::move(envs));
+    const algos::AlgoRegistration& reg = algos::FindAlgo(tc_.algo);
+    algos::AlgoContext ctx{.env = vec_->spec(),
+                           .num_envs = tc_.num_envs,
+                           .total_timesteps = tc_.n_timesteps,
+                           .net_rng = streams_.net,
+                           .explore_rng = streams_.explore,
+                           .profile = tc_.profile};
+    algo_ = reg.make(resolved_[tc_.algo], std::move(ctx));
+    sampler_ = streams_.sampler;
+    LoopProfile* profile = tc_.profile ? &profile_ : nullptr;
+    const algos::OffPolicySchedule schedule = algo_->schedule();
+    learner_ = schedule.on_policy
+                   ? MakeOnPolicyLearner(*algo_, profile)
+                   : MakeOffPolicyLearner(*algo_, schedule, vec_->observation_space(),
+                                          vec_->action_space(), tc_.num_envs, sampler_, profile);
+    const size_t n = static_cast<size_t>(tc_.num_envs);
+    obs_.resize(n * vec_->obs_bytes());
+    actions_.resize(n * vec_->action_bytes());
+    running_return_.assign(n, 0.0);
+    running_length_.assign(n, 0);
+    metric_sums_.assign(algo_->metric_names().size(), 0.0);
+    vec_->Reset(streams_.env_seed);
+    std::memcpy(obs_.data(), vec_->obs_data(), obs_.size());
+  }
+
+  void Resume(const fs::path& ckpt) {
+    VerifyCheckpointOrPointBack(ckpt, "bellman train --resume");
+    algo_->Load(ckpt);
+    learner_->Load(ckpt);
+    json s = json::parse(io::ReadFile(ckpt / "trainer_state.json"));
+    env_steps_ = s.at("env_steps").get<int64_t>();
+    vec_steps_ = s.at("vec_steps").get<int64_t>();
+    episodes_ = s.at("episodes").get<int64_t>();
+    sampler_.set_state(RngFromJson(s.at("sampler_rng")));
+    HexBytes(s.at("obs").get<std::string>(), obs_.data(), obs_.size());
+    const json& envs = s.at("envs");
+    if (envs.size() != envs_.size()) {
+      throw Error(fmt::format("checkpoint {} has {} envs, the config has num_envs {}",
+                              ckpt.string(), envs.size(), envs_.size()));
+    }
+    for (size_t i = 0; i < envs_.size(); ++i) {
+      const json& e = envs[i];
+      std::vector<double> state;
+      for (const auto& x : e.at("state")) state.push_back(ParseHexDouble(x));
+      envs_[i]->SetState(state);
+      envs_[i]->set_elapsed_steps(e.at("elapsed_steps").get<int64_t>());
+      Rng rng;
+      rng.set_state(RngFromJson(e.at("rng")));
+      envs_[i]->set_np_random(rng);
+      running_return_[i] = ParseHexDouble(e.at("running_return"));
+      running_length_[i] = e.at("running_length").get<int64_t>();
+    }
+    recent_returns_.clear();
+    recent_lengths_.clear();
+    for (const auto& x : s.at("recent_returns")) recent_returns_.push_back(ParseHexDouble(x));
+    for (const auto& x : s.at("recent_lengths")) recent_lengths_.push_back(x.get<int64_t>());
+    for (size_t k = 0; k < metric_sums_.size(); ++k) {
+      metric_sums_[k] = ParseHexDouble(s.at("metric_sums").at(k));
+    }
+    metric_count_ = s.at("metric_count").get<int64_t>();
+    wall_before_ = s.at("wall_seconds").get<double>();
+    last_eval_ = s.contains("last_eval_mean") ? ParseHexDouble(s.at("last_eval_mean")) : NAN;
+    resumed_from_ = env_steps_;
+  }
+
+  TrainResult Loop() {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto elapsed = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    std::vector<std::string> columns = {"env_steps", "episodes", "ep_return_mean",
+                                        "ep_length_mean"};
+    for (const auto& m : algo_->metric_names()) columns.push_back(m);
+    for (const auto& [name, value] : algo_->Stats()) columns.push_back(name);
+    columns.push_back("eval_return_mean");
+    columns.push_back("eval_return_std");
+    io::CsvLogger csv(run_dir_ / "progress.csv", columns);
+    if (resumed_from_ >= 0) csv.DropRowsAfter("env_steps", static_cast<double>(resumed_from_));
+    io::TfEventsWriter tb(run_dir_);
+    if (resumed_from_ >= 0) tb.MarkRestart(resumed_from_ + 1);
+    io::CheckpointStore store(run_dir_ / "checkpoints", tc_.keep_checkpoints);
+    std::optional<io::ProgressBar> bar;
+    if (options_.progress) {
+      bar.emplace(io::ProgressBar::ForStdout(tc_.n_timesteps, std::max<int64_t>(env_steps_, 0)));
+    }
+
+    const int n = tc_.num_envs;
+    bool stop = false;
+    TrainResult result;
+    result.run_dir = run_dir_.string();
+    auto crossed = [&](int64_t interval) {
+      return interval > 0 && env_steps_ / interval != (env_steps_ - n) / interval;
+    };
+    const AddMetricsFn add = [this](const algos::Metrics& m) { AddMetrics(m); };
+    while (env_steps_ < tc_.n_timesteps && !stop) {
+      // Collect one vector step with the exploring policy and store it.
+      {
+        Phase p(P(&LoopProfile::act));
+        algo_->Act(obs_.data(), n, /*explore=*/true, actions_.data());
+      }
+      {
+        Phase p(P(&LoopProfile::env));
+        StepWith(*vec_, actions_);
+      }
+      {
+        Phase p(P(&LoopProfile::replay));
+        learner_->Store(TransitionRows{.n = n,
+                                       .obs = obs_.data(),
+                                       .action = actions_.data(),
+                                       .reward = vec_->rewards().data(),
+                                       .next_obs = vec_->obs_data(),
+                                       .terminated = vec_->terminated().data(),
+                                       .truncated = vec_->truncated().data(),
+                                       .final_obs = vec_->final_obs_data(),
+                                       .has_final_obs = vec_->has_final_obs().data()});
+      }
+      std::memcpy(obs_.data(), vec_->obs_data(), obs_.size());
+      env_steps_ += n;
+      ++vec_steps_;
+      CountEpisodes(bar);
+      {
+        Phase p(P(&LoopProfile::target));
+        algo_->OnEnvStep(env_steps_);
+      }
+      learner_->Train(env_steps_, vec_steps_, add);
+
+      // Evaluate, log, checkpoint.
+      std::optional<EvalResult> eval;
+      if (crossed(tc_.eval_freq)) {
+        Phase p(P(&LoopProfile::eval));
+        eval = Evaluate(Greedy(), tc_.env, tc_.eval_episodes, streams_.eval_seed, RunEnvArgs(tc_));
+        last_eval_ = eval->mean;
+        if (bar) bar->SetSuffix(fmt::format("eval {:.1f}", eval->mean));
+        if (tc_.eval_stop_return != 0.0 && eval->mean >= tc_.eval_stop_return) stop = true;
+      }
+      const bool last = env_steps_ >= tc_.n_timesteps || stop;
+      {
+        Phase p(P(&LoopProfile::io));
+        if (crossed(tc_.log_interval) || eval || last) Log(csv, tb, eval, columns, elapsed());
+        if (crossed(tc_.checkpoint_freq) || last) Checkpoint(store, elapsed());
+      }
+      if (bar) bar->Update(env_steps_);
+      if (options_.stop_after_steps > 0 && env_steps_ >= options_.stop_after_steps && !last) {
+        if (bar) bar->Finish();
+        result.env_steps = env_steps_;
+        result.finished = false;
+        return result;
+      }
+    }
+    if (bar) bar->Finish();
+    const double train_seconds = elapsed();
+    result.final_eval = Evaluate(Greedy(), tc_.env, tc_.final_eval_episodes,
+                                 streams_.final_eval_seed, RunEnvArgs(tc_));
+    result.final_eval.seed = streams_.final_eval_seed;
+    result.final_eval_seed = streams_.final_eval_seed;
+    result.last_eval = last_eval_;
+    result.env_steps = env_steps_;
+    for (const auto& [name, value] : algo_->Stats()) {
+      if (name == "gradient_steps") result.gradient_steps = static_cast<int64_t>(value);
+    }
+    result.wall_seconds = wall_before_ + elapsed();
+    result.finished = true;
+    if (tc_.profile) result.profile = ProfileTable(train_seconds);
+    WriteSummary(result);
+    return result;
+  }
+
+ private:
+  double* P(double LoopProfile::*field) {
+    return PhaseOf(tc_.profile ? &profile_ : nullptr, field);
+  }
+
+  // Episode returns and lengths of the envs whose episode ended in this vector step.
+  void CountEpisodes(std::optional<io::ProgressBar>& bar) {
+    for (int i = 0; i < tc_.num_envs; ++i) {
+      running_return_[i] += vec_->rewards()[i];
+      ++running_length_[i];
+      if (vec_->has_final_obs()[i]) {
+        ++episodes_;
+        recent_returns_.push_back(running_return_[i]);
+        recent_lengths_.push_back(running_length_[i]);
+        if (recent_returns_.size() > 100) {
+          recent_returns_.pop_front();
+          recent_lengths_.pop_front();
+        }
+        if (bar) bar->SetEpisodeReturn(running_return_[i]);
+        running_return_[i] = 0.0;
+        running_length_[i] = 0;
+      }
+    }
+  }
+
+  void WriteSummary(const TrainResult& result) const {
+    json summary = {{"algo", tc_.algo},
+                    {"env", tc_.env},
+                    {"seed", tc_.seed},
+                    {"version", BELLMAN_VERSION},
+                    {"env_steps", result.env_steps},
+                    {"gradient_steps", result.gradient_steps},
+                    {"episodes", episodes_},
+                    {"wall_seconds", result.wall_seconds},
+                    {"final_eval",
+                     {{"episodes", tc_.final_eval_episodes},
+                      {"seed", result.final_eval_seed},
+                      {"mean", result.final_eval.mean},
+                      {"std", result.final_eval.std},
+                      {"returns", result.final_eval.returns}}}};
+    // The last periodic evaluation (eval_seed's episodes; the one eval_stop_return looked at).
+    if (!std::isnan(last_eval_)) summary["last_periodic_eval_mean"] = last_eval_;
+    if (tc_.profile) {
+      json profile = json::object();
+      for (const auto& [name, seconds] : result.profile) profile[name] = seconds;
+      summary["profile_seconds"] = profile;
+    }
+    io::WriteFileAtomic(run_dir_ / "summary.json", summary.dump(2) + "\n");
+  }
+
+  // Seconds per phase of this process's training (resumed runs: since the resume), the
+  // algorithm's split of `update` in place of it, and what no timer covered.
+  std::vector<std::pair<std::string, double>> ProfileTable(double train_seconds) const {
+    std::vector<std::pair<std::string, double>> t = {
+        {"env", profile_.env}, {"replay", profile_.replay}, {"act", profile_.act}};
+    const algos::Metrics split = algo_->ProfileSeconds();
+    double split_sum = 0.0;
+    for (const auto& [name, s] : split) {
+      if (name == "target_update") continue;  // inside OnEnvStep, reported as target_update
+      t.emplace_back(name, s);
+      split_sum += s;
+    }
+    // Update's own overhead outside the algorithm's timed phases (tensor wrapping, metrics).
+    t.emplace_back(split.empty() ? "update" : "update_other", profile_.update - split_sum);
+    t.emplace_back("target_update", profile_.target);
+    t.emplace_back("eval", profile_.eval);
+    t.emplace_back("log_checkpoint", profile_.io);
+    double covered = 0.0;
+    for (const auto& [name, s] : t) covered += s;
+    t.emplace_back("other", train_seconds - covered);
+    t.emplace_back("total", train_seconds);
+    return t;
+  }
+
+  // One Update's metrics into the sums that the next log line averages.
+  void AddMetrics(const algos::Metrics& m) {
+    for (size_t j = 0; j < m.size() && j < metric_sums_.size(); ++j) {
+      metric_sums_[j] += m[j].second;
+    }
+    ++metric_count_;
+  }
+
+  ActFn Greedy() {
+    return [this](const void* obs, int64_t n, void* a) { algo_->Act(obs, n, false, a); };
+  }
+
+  void Log(io::CsvLogger& csv, io::TfEventsWriter& tb, const std::optional<EvalResult>& eval,
+           const std::vector<std::string>& columns, double elapsed) {
+    std::vector<io::CsvValue> row;
+    row.emplace_back(env_steps_);
+    row.emplace_back(episodes_);
+    auto mean_or_empty = [](const auto& xs) -> io::CsvValue {
+      if (xs.empty()) return std::monostate{};
+      double s = 0.0;
+      for (auto x : xs) s += static_cast<double>(x);
+      return s / static_cast<double>(xs.size());
+    };
+    row.push_back(mean_or_empty(recent_returns_));
+    row.push_back(mean_or_empty(recent_lengths_));
+    for (double s : metric_sums_) {
+      if (metric_count_ > 0) {
+        row.emplace_back(s / static_cast<double>(metric_count_));
+      } else {
+        row.emplace_back(std::monostate{});
+      }
+    }
+    for (const auto& [name, value] : algo_->Stats()) row.emplace_back(value);
+    if (eval) {
+      row.emplace_back(eval->mean);
+      row.emplace_back(eval->std);
+    } else {
+      row.emplace_back(std::monostate{});
+      row.emplace_back(std::monostate{});
+    }
+    csv.Log(row);
+    std::vector<std::pair<std::string, double>> scalars;
+    for (size_t k = 1; k < columns.size(); ++k) {
+      if (const double* v = std::get_if<double>(&row[k])) scalars.emplace_back(columns[k], *v);
+    }
+    const int64_t steps_here = env_steps_ - std::max<int64_t>(resumed_from_, 0);
+    if (elapsed > 0) scalars.emplace_back("fps", static_cast<double>(steps_here) / elapsed);
+    tb.AddScalars(env_steps_, scalars);
+    tb.Flush();
+    std::fill(metric_sums_.begin(), metric_sums_.end(), 0.0);
+    metric_count_ = 0;
+  }
+
+  void Checkpoint(io::CheckpointStore& store, double elapsed) {
+    store.Save(env_steps_, [&](const fs::path& dir) {
+      algo_->Save(dir);
+      learner_->Save(dir);
+      json envs = json::array();
+      for (size_t i = 0; i < envs_.size(); ++i) {
+        json state = json::array();
+        for (double x : envs_[i]->GetState()) state.push_back(HexDouble(x));
+        envs.push_back({{"state", state},
+                        {"elapsed_steps", envs_[i]->elapsed_steps()},
+                        {"rng", RngToJson(envs_[i]->np_random().state())},
+                        {"running_return", HexDouble(running_return_[i])},
+                        {"running_length", running_length_[i]}});
+      }
+      json recent_returns = json::array(), metric_sums = json::array();
+      for (double x : recent_returns_) recent_returns.push_back(HexDouble(x));
+      for (double x : metric_sums_) metric_sums.push_back(HexDouble(x));
+      json s = {{"env_steps", env_steps_},
+                {"vec_steps", vec_steps_},
+                {"episodes", episodes_},
+                {"sampler_rng", RngToJson(sampler_.state())},
+                {"obs", BytesHex(obs_.data(), obs_.size())},
+                {"envs", envs},
+                {"recent_returns", recent_returns},
+                {"recent_lengths", recent_lengths_},
+                {"metric_sums", metric_sums},
+                {"metric_count", metric_count_},
+                {"wall_seconds", wall_before_ + elapsed}};
+      if (!std::isnan(last_eval_)) s["last_eval_mean"] = HexDouble(last_eval_);
+      std::ofstream(dir / "trainer_state.json") << s.dump(1) << "\n";
+      std::ofstream(dir / "config.yaml") << ToYaml(resolved_);
+      WriteManifest(dir, env_steps_);
+    });
+  }
+
+  TrainOptions options_;
+  fs::path run_dir_;
+  YAML::Node resolved_;
+  TrainConfig tc_;
+  Streams streams_;
+  std::vector<Env*> envs_;  // owned by vec_; SetState on resume only
+  std::unique_ptr<VectorEnv> vec_;
+  std::unique_ptr<algos::OffPolicyAlgorithm> algo_;
+  Rng sampler_;
+  LoopProfile profile_;
+  std::unique_ptr<Learner> learner_;  // after sampler_ and profile_, which it refers to
+  std::vector<std::byte> obs_;        // observations the next actions are chosen from
+  std::vector<std::byte> actions_;    // num_envs action rows (int64 or float32[dim])
+  std::vector<double> running_return_;
+  std::vector<int64_t> running_length_;
+  std::deque<double> recent_returns_;
+  std::deque<int64_t> recent_lengths_;
+  std::vector<double> metric_sums_;
+  int64_t metric_count_ = 0;
+  int64_t env_steps_ = 0;
+  int64_t vec_steps_ = 0;
+  int64_t episodes_ = 0;
+  int64_t resumed_from_ = -1;
+  double wall_before_ = 0.0;
+  double last_eval_ = NAN;
+};
+
+std::string SlashesToUnderscores(std::string s) {
+  std::replace(s.begin(), s.end(), '/', '_');
+  return s;
+}
+
+// A value of --algo/--env/--seed/--config/--env-arg that --resume would silently ignore.
+void CheckResumeOptions(const TrainOptions& o, const TrainConfig& run, const fs::path& run_dir) {
+  auto differs = [&](const std::string& flag, const std::string& given, const std::string& was) {
+    throw Error(fmt::format(
+        "--resume {} continues the run as configured in {}: {} {} differs from the run's {}; "
+        "drop {}, or start a new run",
+        run_dir.string(), (run_dir / "config.yaml").string(), flag, given, was, flag));
+  };
+  if (!o.algo.empty() && o.algo != run.algo) differs("--algo", o.algo, run.algo);
+  if (!o.env.empty() && o.env != run.env) differs("--env", o.env, run.env);
+  if (o.seed && *o.seed != run.seed) {
+    differs("--seed", std::to_string(*o.seed), std::to_string(run.seed));
+  }
+  if (!o.config_path.empty()) {
+    throw Error(fmt::format("--resume {} uses the run's own config.yaml; drop --config {}",
+                            run_dir.string(), o.config_path));
+  }
+  if (!o.env_args.empty()) {
+    throw Error(
+        fmt::format("--resume {} keeps the run's env_kwargs; drop --env-arg", run_dir.string()));
+  }
+}
+
+// The user's config file (or the preset) as the root of a fresh run's config.
+YAML::Node LoadRunConfig(const TrainOptions& o) {
+  if (o.config_path.empty()) {
+    return LoadYamlFile(
+        PresetPath(o.algo.empty() ? "dqn" : o.algo, o.env.empty() ? "CartPole-v1" : o.env));
+  }
+  YAML::Node root = LoadYamlFile(o.config_path);
+  if (!root || root.IsNull()) {
+    throw Error(fmt::format(
+        "config file '{}' is empty; expected a map of key: value (omit --config to use the "
+        "preset configs/<algo>/<env>.yaml)",
+        o.config_path));
+  }
+  if (!root.IsMap()) {
+    throw Error(fmt::format("config file '{}' must be a map of key: value", o.config_path));
+  }
+  return root;
+}
+
+}  // namespace
+
+TrainResult Train(const TrainOptions& options) {
+  TrainConfig tc;
+  YAML::Node resolved;
+  fs::path run_dir;
+  std::optional<fs::path> resume_ckpt;
+  if (!options.algo.empty()) algos::FindAlgo(options.algo);
+  if (!options.env.empty()) CheckEnvId(options.env);
+  if (!options.resume.empty()) {
+    resume_ckpt = io::ResolveCheckpoint(options.resume);
+    run_dir = resume_ckpt->parent_path().parent_path();
+    resolved = Resolve(LoadYamlFile((run_dir / "config.yaml").string()), options.overrides, &tc);
+    CheckResumeOptions(options, tc, run_dir);
+  } else {
+    YAML::Node root = LoadRunConfig(options);
+    if (!options.algo.empty() || !root["algo"]) {
+      root["algo"] = options.algo.empty() ? "dqn" : options.algo;
+    }
+    if (!options.env.empty() || !root["env"]) {
+      root["env"] = options.env.empty() ? "CartPole-v1" : options.env;
+    }
+    if (options.seed) root["seed"] = *options.seed;
+    if (!options.env_args.empty()) {
+      // --env-arg on top of the file's env_kwargs.
+      YAML::Node kwargs = root["env_kwargs"] && root["env_kwargs"].IsMap()
+                              ? root["env_kwargs"]
+                              : YAML::Node(YAML::NodeType::Map);
+      for (const auto& kv : EnvArgsToYaml(ParseEnvArgs(options.env_args))) {
+        kwargs[kv.first.as<std::string>()] = kv.second;
+      }
+      root["env_kwargs"] = kwargs;
+    }
+    resolved = Resolve(root, options.overrides, &tc);
+    CheckEnvId(tc.env);
+    MakeEnv(tc.env, RunEnvArgs(tc));  // bad env kwargs fail here, before the run directory
+    run_dir = options.run_dir.empty()
+                  ? fs::path(options.runs_root) /
+                        // "MinAtar/Breakout-v1" -> "MinAtar_Breakout-v1": one directory level.
+                        fmt::format("{}-{}-{}-{}", tc.algo, SlashesToUnderscores(tc.env), tc.seed,
+                                    Timestamp())
+                  : fs::path(options.run_dir);
+    if (fs::exists(run_dir / "checkpoints")) {
+      throw Error(
+          fmt::format("run directory {} already holds a run; use --resume {} to continue "
+                      "it, or another --run-dir",
+                      run_dir.string(), run_dir.string()));
+    }
+    fs::create_directories(run_dir);
+  }
+  io::WriteFileAtomic(run_dir / "config.yaml", ToYaml(resolved));
+  Run run(options, run_dir, resolved, tc);
+  if (resume_ckpt) run.Resume(*resume_ckpt);
+  TrainResult r = run.Loop();
+  if (options.verbose && r.finished) {
+    if (!r.profile.empty()) {
+      const double total = r.profile.back().second;
+      std::cout << "profile (seconds, share of training wall time):\n";
+      for (const auto& [name, s] : r.profile) {
+        std::cout << fmt::format("  {:<16} {:9.3f} s {:6.1f}%\n", name, s,
+                                 total > 0 ? 100.0 * s / total : 0.0);
+      }
+    }
+    std::cout << fmt::format(
+                     "final evaluation over {} episodes (seeds {}..{}, unseen by training and "
+                     "by the periodic evaluations): {:.2f} +/- {:.2f}\n",
+                     r.final_eval.returns.size(), r.final_eval_seed,
+                     r.final_eval_seed + r.final_eval.returns.size() - 1, r.final_eval.mean,
+                     r.final_eval.std)
+              << fmt::format("run directory: {}\n", r.run_dir) << std::flush;
+  }
+  return r;
+}
+
+}  // namespace bellman::train
