@@ -119,8 +119,7 @@ AlgoRegistration DqnRegistration() {
   return AlgoRegistration{
       .name = "dqn",
       .resolve = [](const YAML::Node& node) { return DumpConfig(LoadDqnConfig(node)); },
-      .make = [](const YAML::Node& node,
-                 AlgoContext context) -> std::unique_ptr<OffPolicyAlgorithm> {
+      .make = [](const YAML::Node& node, AlgoContext context) -> std::unique_ptr<Algorithm> {
         return std::make_unique<Dqn>(LoadDqnConfig(node), std::move(context));
       }};
 }

@@ -134,7 +134,7 @@ struct PpoConfig {
   }
 };
 
-class Ppo final : public OffPolicyAlgorithm {
+class Ppo final : public OnPolicyAlgorithm {
  public:
   Ppo(const PpoConfig& config, AlgoContext context, const std::string& name)
       : config_(config),
@@ -191,12 +191,6 @@ class Ppo final : public OffPolicyAlgorithm {
     dones_.assign(steps, 0.0f);
     last_values_.assign(static_cast<size_t>(num_envs_), 0.0f);
     pending_action_.assign(static_cast<size_t>(action_dim_), 0.0f);
-  }
-
-  OffPolicySchedule schedule() const override {
-    OffPolicySchedule s;
-    s.on_policy = true;
-    return s;
   }
 
   std::vector<std::string> metric_names() const override {
@@ -307,7 +301,7 @@ class Ppo final : public OffPolicyAlgorithm {
     return true;
   }
 
-  Metrics Update(const Batch& /*unused*/) override {
+  Metrics Update() override {
     const auto t0 = std::chrono::steady_clock::now();
     const int64_t total = config_.n_steps * num_envs_;
     std::vector<float> advantages(static_cast<size_t>(total)), returns(static_cast<size_t>(total));
@@ -409,7 +403,6 @@ class Ppo final : public OffPolicyAlgorithm {
             {"entropy", sums[3] / d}, {"approx_kl", sums[4] / d}, {"clip_fraction", sums[5] / d}};
   }
 
-  std::span<const float> td_errors() const override { return {}; }
   void OnEnvStep(int64_t env_steps) override { env_steps_ = env_steps; }
   Metrics Stats() const override {
     Metrics m{{"gradient_steps", static_cast<double>(num_updates_)}};

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -77,6 +78,20 @@ void RemoveAllOrThrow(const fs::path& path) {
   if (ec) throw Error(fmt::format("cannot remove '{}': {}", path.string(), ec.message()));
 }
 
+// The process's umask, without changing it when /proc tells it (Linux >= 4.7): umask(2) can only
+// be read by setting it, and another thread creating a file in between would get the wrong mode.
+mode_t CurrentUmask() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("Umask:")) {
+      return static_cast<mode_t>(std::strtoul(line.c_str() + 6, nullptr, 8) & 0777);
+    }
+  }
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  return mask;
+}
+
 bool IsDirectory(const fs::path& path) {
   std::error_code ec;
   return fs::is_directory(path, ec);
@@ -97,34 +112,86 @@ void FsyncPath(const fs::path& path) {
 }
 
 void WriteFileAtomic(const fs::path& path, std::string_view bytes) {
-  const fs::path dir = ParentOf(path);
+  AtomicFileWriter file(path);
+  file.Write(bytes);
+  file.Commit();
+}
+
+AtomicFileWriter::AtomicFileWriter(fs::path path) : path_(std::move(path)) {
   std::string temp =
-      (dir / fmt::format("{}{}.XXXXXX", kTempPrefix, path.filename().string())).string();
-  const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-  if (fd < 0) ThrowErrno("cannot create a temporary file for", path);
-  try {
-    WriteAll(fd, bytes, temp);
-    // mkostemp creates 0600; give the file the usual permissions (0666 minus the umask).
-    const mode_t mask = ::umask(0);
-    ::umask(mask);
-    if (::fchmod(fd, 0666 & ~mask) != 0) ThrowErrno("cannot chmod", temp);
-    if (::fsync(fd) != 0) ThrowErrno("cannot fsync", temp);
-  } catch (...) {
-    ::close(fd);
-    ::unlink(temp.c_str());
-    throw;
-  }
-  if (::close(fd) != 0) {
-    ::unlink(temp.c_str());
-    ThrowErrno("cannot close", temp);
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
+      (ParentOf(path_) / fmt::format("{}{}.XXXXXX", kTempPrefix, path_.filename().string()))
+          .string();
+  fd_ = ::mkostemp(temp.data(), O_CLOEXEC);
+  if (fd_ < 0) ThrowErrno("cannot create a temporary file for", path_);
+  temp_path_ = temp;
+  // mkostemp creates 0600; give the file the usual permissions (0666 minus the umask).
+  if (::fchmod(fd_, 0666 & ~CurrentUmask()) != 0) {
     const int saved = errno;
-    ::unlink(temp.c_str());
+    Abandon();
     errno = saved;
-    ThrowErrno("cannot rename a temporary file to", path);
+    ThrowErrno("cannot chmod", temp_path_);
   }
-  FsyncPath(dir);
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (!committed_) Abandon();
+}
+
+void AtomicFileWriter::Abandon() noexcept {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());  // best effort
+}
+
+void AtomicFileWriter::Write(const void* data, size_t size) {
+  if (fd_ < 0) throw Error(fmt::format("'{}': write after Commit()", path_.string()));
+  const auto* p = static_cast<const char*>(data);
+  size_ += size;
+  if (buffer_.size() + size > kBufferBytes) Flush();
+  if (size >= kBufferBytes) {
+    WriteAll(fd_, std::string_view(p, size), temp_path_);
+  } else {
+    buffer_.append(p, size);
+  }
+}
+
+void AtomicFileWriter::Flush() {
+  WriteAll(fd_, buffer_, temp_path_);
+  buffer_.clear();
+}
+
+void AtomicFileWriter::WriteAt(uint64_t offset, const void* data, size_t size) {
+  if (fd_ < 0) throw Error(fmt::format("'{}': write after Commit()", path_.string()));
+  if (offset > size_ || size > size_ - offset) {
+    throw Error(fmt::format("'{}': WriteAt({}, {} bytes) is outside the {} bytes written",
+                            path_.string(), offset, size, size_));
+  }
+  Flush();  // the range may still be in the buffer
+  const auto* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::pwrite(fd_, p, size, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ThrowErrno("cannot write", temp_path_);
+    }
+    p += n;
+    size -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+}
+
+void AtomicFileWriter::Commit() {
+  if (fd_ < 0) throw Error(fmt::format("'{}' was already committed", path_.string()));
+  Flush();
+  if (::fsync(fd_) != 0) ThrowErrno("cannot fsync", temp_path_);
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) ThrowErrno("cannot close", temp_path_);
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    ThrowErrno("cannot rename a temporary file to", path_);  // the destructor unlinks it
+  }
+  committed_ = true;
+  FsyncPath(ParentOf(path_));
 }
 
 std::string ReadFile(const fs::path& path) {

@@ -1,4 +1,4 @@
-// CRC-32C (table-driven, one byte per step) and XXH64.
+// CRC-32 and CRC-32C (table-driven, slicing-by-8) and XXH64.
 //
 // XXH64 follows the xxHash specification (github.com/Cyan4973/xxHash, doc/xxhash_spec.md):
 // four lanes consume 32-byte stripes, then the lanes are merged, the remaining bytes mixed in
@@ -13,27 +13,53 @@
 namespace bellman::io {
 namespace {
 
+static_assert(std::endian::native == std::endian::little,
+              "checksum.cpp reads words with memcpy and assumes a little-endian host");
+
+constexpr uint32_t kCrc32Poly = 0xEDB88320u;   // IEEE 802.3, bit-reversed.
 constexpr uint32_t kCrc32cPoly = 0x82F63B78u;  // Castagnoli, bit-reversed.
 
-constexpr std::array<uint32_t, 256> MakeCrc32cTable() {
-  std::array<uint32_t, 256> table{};
+// Slicing-by-8 tables of a reflected CRC-32 (Kounavis & Berry, "Novel Table Lookup-Based
+// Algorithms for High-Performance CRC Generation", 2008): t[0] is the classic byte table,
+// t[s][i] the CRC of byte i followed by s zero bytes.
+using CrcTables = std::array<std::array<uint32_t, 256>, 8>;
+
+constexpr CrcTables MakeCrcTables(uint32_t poly) {
+  CrcTables t{};
   for (uint32_t i = 0; i < 256; ++i) {
     uint32_t crc = i;
-    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ ((crc & 1u) ? kCrc32cPoly : 0u);
-    table[i] = crc;
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ ((crc & 1u) ? poly : 0u);
+    t[0][i] = crc;
   }
-  return table;
+  for (uint32_t i = 0; i < 256; ++i) {
+    for (size_t s = 1; s < 8; ++s) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xFFu];
+  }
+  return t;
 }
-constexpr std::array<uint32_t, 256> kCrc32cTable = MakeCrc32cTable();
+constexpr CrcTables kCrc32Tables = MakeCrcTables(kCrc32Poly);
+constexpr CrcTables kCrc32cTables = MakeCrcTables(kCrc32cPoly);
+
+// Continues a reflected CRC (pre- and post-inverted) over `size` bytes, 8 at a time.
+uint32_t CrcExtend(const CrcTables& t, uint32_t crc, const void* data, size_t size) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  crc = ~crc;
+  for (; size >= 8; p += 8, size -= 8) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);  // little-endian host (static_assert above)
+    std::memcpy(&hi, p + 4, 4);
+    lo ^= crc;
+    crc = t[7][lo & 0xFFu] ^ t[6][(lo >> 8) & 0xFFu] ^ t[5][(lo >> 16) & 0xFFu] ^ t[4][lo >> 24] ^
+          t[3][hi & 0xFFu] ^ t[2][(hi >> 8) & 0xFFu] ^ t[1][(hi >> 16) & 0xFFu] ^ t[0][hi >> 24];
+  }
+  for (; size > 0; ++p, --size) crc = (crc >> 8) ^ t[0][(crc ^ *p) & 0xFFu];
+  return ~crc;
+}
 
 constexpr uint64_t kPrime1 = 0x9E3779B185EBCA87ull;
 constexpr uint64_t kPrime2 = 0xC2B2AE3D27D4EB4Full;
 constexpr uint64_t kPrime3 = 0x165667B19E3779F9ull;
 constexpr uint64_t kPrime4 = 0x85EBCA77C2B2AE63ull;
 constexpr uint64_t kPrime5 = 0x27D4EB2F165667C5ull;
-
-static_assert(std::endian::native == std::endian::little,
-              "checksum.cpp reads words with memcpy and assumes a little-endian host");
 
 uint64_t Read64(const unsigned char* p) {
   uint64_t v;
@@ -109,11 +135,12 @@ void InitLanes(uint64_t acc[4], uint64_t seed) {
 
 }  // namespace
 
+uint32_t Crc32Extend(uint32_t crc, const void* data, size_t size) {
+  return CrcExtend(kCrc32Tables, crc, data, size);
+}
+
 uint32_t Crc32cExtend(uint32_t crc, const void* data, size_t size) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  crc = ~crc;
-  for (size_t i = 0; i < size; ++i) crc = (crc >> 8) ^ kCrc32cTable[(crc ^ p[i]) & 0xFFu];
-  return ~crc;
+  return CrcExtend(kCrc32cTables, crc, data, size);
 }
 
 uint64_t Checksum64(const void* data, size_t size, uint64_t seed) {

@@ -15,14 +15,15 @@
 
 #include <array>
 #include <bit>
+#include <cassert>
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <vector>
 
 #include "bellman/core/error.h"
+#include "bellman/io/atomic_file.h"
+#include "bellman/io/checksum.h"
 
 static_assert(std::endian::native == std::endian::little,
               "replay files are little-endian; add byte swapping for this platform");
@@ -33,23 +34,6 @@ namespace {
 
 constexpr char kMagic[8] = {'B', 'L', 'M', 'N', 'R', 'P', 'L', 'Y'};
 constexpr size_t kPreludeBytes = 32;
-
-// ---- CRC-32 (reflected polynomial 0xEDB88320), slicing-by-8 ---------------------------------
-
-constexpr std::array<std::array<uint32_t, 256>, 8> MakeCrcTables() {
-  std::array<std::array<uint32_t, 256>, 8> t{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    t[0][i] = c;
-  }
-  for (uint32_t i = 0; i < 256; ++i) {
-    for (size_t s = 1; s < 8; ++s) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xFF];
-  }
-  return t;
-}
-
-constexpr auto kCrcTables = MakeCrcTables();
 
 // ---- errors ---------------------------------------------------------------------------------
 
@@ -169,67 +153,19 @@ void CheckField(const std::string& path, const char* name, T file, T expected) {
 
 // ---- file I/O -----------------------------------------------------------------------------
 
-class FileWriter {
+// Appends payload sections to the file, keeping their running CRC-32.
+class PayloadWriter {
  public:
-  FileWriter(const std::string& path, const std::string& shown) : shown_(shown) {
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) FailErrno(shown_, "open");
-    buffer_.reserve(kBufferBytes);
+  explicit PayloadWriter(io::AtomicFileWriter& file) : file_(file) {}
+  void Write(const void* data, size_t size) {
+    crc_ = io::Crc32Extend(crc_, data, size);
+    file_.Write(data, size);
   }
-  ~FileWriter() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileWriter(const FileWriter&) = delete;
-  FileWriter& operator=(const FileWriter&) = delete;
-
-  // Appends bytes to the payload (CRC'd) or, with crc = false, to the prelude/header.
-  void Write(const void* data, size_t size, bool crc = true) {
-    if (crc) payload_crc_ = Crc32(data, size, payload_crc_);
-    const auto* p = static_cast<const std::byte*>(data);
-    if (size >= kBufferBytes) {
-      Flush();
-      WriteAll(p, size);
-      return;
-    }
-    if (buffer_.size() + size > kBufferBytes) Flush();
-    buffer_.insert(buffer_.end(), p, p + size);
-  }
-  void Flush() {
-    WriteAll(buffer_.data(), buffer_.size());
-    buffer_.clear();
-  }
-  void PwriteAt(const void* data, size_t size, off_t offset) {
-    if (::pwrite(fd_, data, size, offset) != static_cast<ssize_t>(size)) {
-      FailErrno(shown_, "pwrite");
-    }
-  }
-  void SyncAndClose() {
-    Flush();
-    if (::fsync(fd_) != 0) FailErrno(shown_, "fsync");
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) FailErrno(shown_, "close");
-  }
-  uint32_t payload_crc() const { return payload_crc_; }
+  uint32_t crc() const { return crc_; }
 
  private:
-  static constexpr size_t kBufferBytes = 1 << 20;
-  void WriteAll(const std::byte* p, size_t size) {
-    while (size > 0) {
-      const ssize_t k = ::write(fd_, p, size);
-      if (k < 0) {
-        if (errno == EINTR) continue;
-        FailErrno(shown_, "write");
-      }
-      p += k;
-      size -= static_cast<size_t>(k);
-    }
-  }
-
-  int fd_ = -1;
-  std::string shown_;
-  std::vector<std::byte> buffer_;
-  uint32_t payload_crc_ = 0;
+  io::AtomicFileWriter& file_;
+  uint32_t crc_ = 0;
 };
 
 class FileReader {
@@ -282,36 +218,7 @@ class PayloadReader {
   uint64_t offset_;
 };
 
-void SyncDirectory(const std::string& path) {
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) FailErrno(path, "open of its directory");
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) FailErrno(path, "fsync of its directory");
-}
-
 }  // namespace
-
-uint32_t Crc32(const void* data, size_t size, uint32_t crc) {
-  const auto* p = static_cast<const uint8_t*>(data);
-  crc = ~crc;
-  while (size >= 8) {
-    uint32_t lo, hi;
-    std::memcpy(&lo, p, 4);
-    std::memcpy(&hi, p + 4, 4);
-    lo ^= crc;
-    crc = kCrcTables[7][lo & 0xFF] ^ kCrcTables[6][(lo >> 8) & 0xFF] ^
-          kCrcTables[5][(lo >> 16) & 0xFF] ^ kCrcTables[4][lo >> 24] ^ kCrcTables[3][hi & 0xFF] ^
-          kCrcTables[2][(hi >> 8) & 0xFF] ^ kCrcTables[1][(hi >> 16) & 0xFF] ^
-          kCrcTables[0][hi >> 24];
-    p += 8;
-    size -= 8;
-  }
-  while (size-- > 0) crc = kCrcTables[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
-  return ~crc;
-}
 
 namespace detail {
 
@@ -383,12 +290,14 @@ void ReplayFileCodec::Save(const std::string& path, const ReplayStorage& s,
   }
   const std::vector<std::byte> header = Header(s, per, n_step);
   const uint64_t payload_bytes = PayloadBytes(s, per, n_step);
-  const std::string tmp = path + ".tmp";
+  // The previous file at `path`, if any, stays untouched until Commit() renames the new one over
+  // it; an exception before that removes the temporary file.
   try {
-    FileWriter f(tmp, path);
+    io::AtomicFileWriter file(path);
     std::array<std::byte, kPreludeBytes> prelude{};
-    f.Write(prelude.data(), prelude.size(), false);  // filled in once the payload CRC is known
-    f.Write(header.data(), header.size(), false);
+    file.Write(prelude.data(), prelude.size());  // filled in once the payload CRC is known
+    file.Write(header.data(), header.size());
+    PayloadWriter f(file);
     const auto rows = static_cast<size_t>(s.size_);
     f.Write(s.obs_.data(), rows * s.obs_bytes_);
     f.Write(s.next_obs_.data(), rows * s.obs_bytes_);
@@ -413,25 +322,22 @@ void ReplayFileCodec::Save(const std::string& path, const ReplayStorage& s,
         f.Write(&a.reward_[slot], sizeof(double));
       }
     }
-    f.Flush();
+    assert(file.size() == kPreludeBytes + header.size() + payload_bytes);
     std::memcpy(prelude.data(), kMagic, 8);
     const uint32_t version = kReplayFileVersion;
     const auto header_bytes = static_cast<uint32_t>(header.size());
-    const uint32_t header_crc = Crc32(header.data(), header.size());
-    const uint32_t payload_crc = f.payload_crc();
+    const uint32_t header_crc = io::Crc32(header.data(), header.size());
+    const uint32_t payload_crc = f.crc();
     std::memcpy(prelude.data() + 8, &version, 4);
     std::memcpy(prelude.data() + 12, &header_bytes, 4);
     std::memcpy(prelude.data() + 16, &payload_bytes, 8);
     std::memcpy(prelude.data() + 24, &header_crc, 4);
     std::memcpy(prelude.data() + 28, &payload_crc, 4);
-    f.PwriteAt(prelude.data(), prelude.size(), 0);
-    f.SyncAndClose();
-  } catch (...) {
-    std::remove(tmp.c_str());  // the previous file at `path`, if any, is untouched
-    throw;
+    file.WriteAt(0, prelude.data(), prelude.size());
+    file.Commit();
+  } catch (const Error& e) {
+    Fail(path, e.what());  // io's message names the temporary file and the system error
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) FailErrno(path, "rename from .tmp");
-  SyncDirectory(path);
 }
 
 void ReplayFileCodec::Load(const std::string& path, ReplayStorage& s, PrioritizedSampler* per,
@@ -474,7 +380,7 @@ void ReplayFileCodec::Load(const std::string& path, ReplayStorage& s, Prioritize
   // Header: checksum, then every field against the objects we load into.
   std::vector<std::byte> header(header_bytes);
   file.ReadAt(header.data(), header.size(), kPreludeBytes);
-  const uint32_t header_crc_now = Crc32(header.data(), header.size());
+  const uint32_t header_crc_now = io::Crc32(header.data(), header.size());
   if (header_crc_now != header_crc) {
     Fail(path, fmt::format("header checksum mismatch (stored CRC-32 {:#010x}, computed {:#010x})",
                            header_crc, header_crc_now));
@@ -543,7 +449,7 @@ void ReplayFileCodec::Load(const std::string& path, ReplayStorage& s, Prioritize
     for (uint64_t done = 0; done < payload_bytes;) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(chunk.size(), payload_bytes - done));
       file.ReadAt(chunk.data(), n, payload_offset + done);
-      crc = Crc32(chunk.data(), n, crc);
+      crc = io::Crc32Extend(crc, chunk.data(), n);
       done += n;
     }
     if (crc != payload_crc) {

@@ -96,7 +96,7 @@ EvalResult Evaluate(const ActFn& act, const std::string& env_id, int episodes, u
 
 struct Policy::Impl {
   TrainConfig tc;
-  std::unique_ptr<algos::OffPolicyAlgorithm> algo;
+  std::unique_ptr<algos::Algorithm> algo;
   EnvSpec spec;
   uint64_t eval_seed = 0;
   uint64_t final_eval_seed = 0;

@@ -70,6 +70,6 @@ std::unique_ptr<Learner> MakeOffPolicyLearner(algos::OffPolicyAlgorithm& algo,
                                               const Space& observation_space,
                                               const Space& action_space, int num_envs, Rng& sampler,
                                               LoopProfile* profile);
-std::unique_ptr<Learner> MakeOnPolicyLearner(algos::OffPolicyAlgorithm& algo, LoopProfile* profile);
+std::unique_ptr<Learner> MakeOnPolicyLearner(algos::OnPolicyAlgorithm& algo, LoopProfile* profile);
 
 }  // namespace bellman::train

@@ -11,7 +11,7 @@ namespace {
 
 class OnPolicyLearner final : public Learner {
  public:
-  OnPolicyLearner(algos::OffPolicyAlgorithm& algo, LoopProfile* profile)
+  OnPolicyLearner(algos::OnPolicyAlgorithm& algo, LoopProfile* profile)
       : algo_(algo), profile_(profile) {}
 
   void Store(const TransitionRows& rows) override { rollout_full_ = algo_.Observe(rows); }
@@ -20,22 +20,21 @@ class OnPolicyLearner final : public Learner {
     if (!rollout_full_) return;
     rollout_full_ = false;
     Phase p(PhaseOf(profile_, &LoopProfile::update));
-    add(algo_.Update(Batch{}));
+    add(algo_.Update());
   }
 
   void Save(const std::filesystem::path&) const override {}
   void Load(const std::filesystem::path&) override {}
 
  private:
-  algos::OffPolicyAlgorithm& algo_;
+  algos::OnPolicyAlgorithm& algo_;
   LoopProfile* profile_;
   bool rollout_full_ = false;
 };
 
 }  // namespace
 
-std::unique_ptr<Learner> MakeOnPolicyLearner(algos::OffPolicyAlgorithm& algo,
-                                             LoopProfile* profile) {
+std::unique_ptr<Learner> MakeOnPolicyLearner(algos::OnPolicyAlgorithm& algo, LoopProfile* profile) {
   return std::make_unique<OnPolicyLearner>(algo, profile);
 }
 

@@ -65,11 +65,14 @@ class Run {
     algo_ = reg.make(resolved_[tc_.algo], std::move(ctx));
     sampler_ = streams_.sampler;
     LoopProfile* profile = tc_.profile ? &profile_ : nullptr;
-    const algos::OffPolicySchedule schedule = algo_->schedule();
-    learner_ = schedule.on_policy
-                   ? MakeOnPolicyLearner(*algo_, profile)
-                   : MakeOffPolicyLearner(*algo_, schedule, vec_->observation_space(),
-                                          vec_->action_space(), tc_.num_envs, sampler_, profile);
+    if (auto* on = dynamic_cast<algos::OnPolicyAlgorithm*>(algo_.get())) {
+      learner_ = MakeOnPolicyLearner(*on, profile);
+    } else if (auto* off = dynamic_cast<algos::OffPolicyAlgorithm*>(algo_.get())) {
+      learner_ = MakeOffPolicyLearner(*off, off->schedule(), vec_->observation_space(),
+                                      vec_->action_space(), tc_.num_envs, sampler_, profile);
+    } else {
+      throw Error(fmt::format("algorithm '{}' is neither off-policy nor on-policy", tc_.algo));
+    }
     const size_t n = static_cast<size_t>(tc_.num_envs);
     obs_.resize(n * vec_->obs_bytes());
     actions_.resize(n * vec_->action_bytes());
@@ -391,7 +394,7 @@ class Run {
   Streams streams_;
   std::vector<Env*> envs_;  // owned by vec_; SetState on resume only
   std::unique_ptr<VectorEnv> vec_;
-  std::unique_ptr<algos::OffPolicyAlgorithm> algo_;
+  std::unique_ptr<algos::Algorithm> algo_;
   Rng sampler_;
   LoopProfile profile_;
   std::unique_ptr<Learner> learner_;  // after sampler_ and profile_, which it refers to

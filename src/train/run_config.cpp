@@ -204,7 +204,6 @@ void TrainConfig::Validate() const {
 
 std::string PresetPath(const std::string& algo, const std::string& env) {
   algos::FindAlgo(algo);  // an unknown algorithm is named before any preset lookup
-  CheckEnvId(env);
   const fs::path dir = FindConfigsDir();
   fs::path path = dir / algo / (env + ".yaml");
   // A family preset (configs/<algo>/MinAtar.yaml) serves every id of the family
@@ -214,6 +213,9 @@ std::string PresetPath(const std::string& algo, const std::string& env) {
     if (fs::exists(family)) path = family;
   }
   if (!fs::exists(path)) {
+    // `env` may name a preset variant ("CartPole-v1-fast") rather than an env id, so the id is
+    // checked only once no preset file matched: a typo in the env is then named as such.
+    CheckEnvId(env);
     std::vector<std::string> presets;
     if (fs::is_directory(dir / algo)) {
       for (const auto& e : fs::directory_iterator(dir / algo)) {

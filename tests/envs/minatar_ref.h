@@ -104,11 +104,19 @@ inline size_t Replay(const json& traj, int64_t handoff = -1) {
 inline void ReplayAll(const std::string& game) {
   const json ref = LoadReference(game);
   ASSERT_FALSE(ref.is_null());
+  // An empty or truncated reference file must fail, not pass with nothing compared.
+  ASSERT_TRUE(ref.contains("trajectories") && ref["trajectories"].is_array())
+      << game << ": the reference file has no trajectories array";
+  ASSERT_GE(ref["trajectories"].size(), 1u) << game << ": the reference file has no trajectories";
+  size_t total = 0;
   for (const json& traj : ref["trajectories"]) {
     const size_t n = traj["steps"].size();
+    ASSERT_GE(n, 1u) << game << ": a reference trajectory has no steps";
+    total += n;
     ASSERT_EQ(Replay(traj), n);
     ASSERT_EQ(Replay(traj, static_cast<int64_t>(n / 2)), n);
   }
+  EXPECT_GE(total, 100u) << game << ": too few reference steps to say the dynamics match";
 }
 
 }  // namespace bellman::minatar_test

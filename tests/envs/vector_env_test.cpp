@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -11,6 +13,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bellman/core/error.h"
@@ -742,12 +745,69 @@ TEST(EnvPoolAsync, EnvThrowingIsReportedByRecv) {
   }
 }
 
-TEST(EnvPool, DestructorJoinsWithWorkInFlight) {
-  // Destroying a pool with queued and running async work must not hang or crash.
-  for (int k = 0; k < 20; ++k) {
-    EnvPool pool(DriftEnvs(16), 2, 4);
-    pool.AsyncReset(static_cast<uint64_t>(k));
+// What the envs of one pool saw, shared with the test so that it outlives the pool.
+struct Lifetimes {
+  std::atomic<int> busy{0};                // DoReset calls running now
+  std::atomic<int> resets_started{0};      // DoReset calls begun
+  std::atomic<int> destroyed{0};           // env destructors run
+  std::atomic<int> destroyed_while_busy{0};
+};
+
+// A DriftEnv whose reset takes ~1 ms, so that a pool destroyed right after AsyncReset still has
+// resets running; it records its calls and its destruction in `Lifetimes`.
+class SlowResetEnv final : public Env {
+ public:
+  explicit SlowResetEnv(std::shared_ptr<Lifetimes> life)
+      : Env(EnvSpec{"SlowReset-v0", Space::Box(-1.0, 1.0, {2}), Space::Discrete(3), 20, {}}),
+        life_(std::move(life)) {}
+  ~SlowResetEnv() override {
+    if (life_->busy.load() > 0) life_->destroyed_while_busy.fetch_add(1);
+    life_->destroyed.fetch_add(1);
   }
+  std::vector<double> GetState() const override { return {}; }
+  void SetState(std::span<const double>) override {}
+  std::unique_ptr<Env> Clone() const override { return std::make_unique<SlowResetEnv>(life_); }
+  std::string Render() const override { return ""; }
+
+ protected:
+  void DoReset(void* obs) override {
+    life_->busy.fetch_add(1);
+    life_->resets_started.fetch_add(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::memset(obs, 0, 2 * sizeof(float));
+    life_->busy.fetch_sub(1);
+  }
+  StepResult DoStep(const void*, void* obs) override {
+    std::memset(obs, 0, 2 * sizeof(float));
+    return {};
+  }
+
+ private:
+  std::shared_ptr<Lifetimes> life_;
+};
+
+TEST(EnvPool, DestructorJoinsWithWorkInFlight) {
+  // Destroying a pool with queued and running async work returns (no hang), and joins its
+  // workers before the envs die: no env is destroyed while a worker is inside one of its calls,
+  // and every env is destroyed exactly once.
+  const int n = 16;
+  int started = 0;
+  for (int k = 0; k < 20; ++k) {
+    auto life = std::make_shared<Lifetimes>();
+    {
+      std::vector<std::unique_ptr<Env>> envs;
+      for (int i = 0; i < n; ++i) envs.push_back(std::make_unique<SlowResetEnv>(life));
+      EnvPool pool(std::move(envs), 2, 4);
+      pool.AsyncReset(static_cast<uint64_t>(k));
+      // Let the workers pick up work, so that the destructor meets resets in progress.
+      while (life->resets_started.load() == 0) std::this_thread::yield();
+    }
+    EXPECT_EQ(life->destroyed.load(), n) << "round " << k;
+    EXPECT_EQ(life->destroyed_while_busy.load(), 0) << "round " << k;
+    EXPECT_EQ(life->busy.load(), 0) << "round " << k;
+    started += life->resets_started.load();
+  }
+  EXPECT_GE(started, 20);
 }
 
 }  // namespace

@@ -317,5 +317,29 @@ TEST(Trainer, BadOverrideNamesTheKey) {
   }
 }
 
+// Every preset a learning test or the README names resolves, variants included: a preset name
+// ("CartPole-v1-fast") is not an env id, and only an unmatched one is checked as an env id.
+TEST(Trainer, PresetPathFindsVariantsAndNamesUnknownEnvs) {
+  for (const auto& [algo, preset] : std::vector<std::pair<std::string, std::string>>{
+           {"dqn", "CartPole-v1-fast"}, {"c51", "CartPole-v1-fast"},
+           {"qrdqn", "CartPole-v1-fast"}, {"ppo", "CartPole-v1-fast"},
+           {"td3", "Pendulum-v1-fast"}, {"dqn", "CartPole-v1"}, {"dqn", "MinAtar/Breakout-v1"}}) {
+    const std::string path = PresetPath(algo, preset);
+    EXPECT_TRUE(fs::exists(path)) << path;
+    EXPECT_EQ(fs::path(path).parent_path().filename().string(), algo) << path;
+  }
+  EXPECT_EQ(fs::path(PresetPath("dqn", "CartPole-v1-fast")).filename().string(),
+            "CartPole-v1-fast.yaml");
+  try {
+    PresetPath("dqn", "CartPol-v1");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown environment id 'CartPol-v1' (did you mean "
+                                         "'CartPole-v1'?)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace bellman::train

@@ -1,5 +1,6 @@
-// OffPolicyAlgorithm: what the off-policy Trainer (src/train/) sees of an algorithm, and the
-// algorithm registry. Torch-free: the trainer and the CLI compile without <torch/torch.h>.
+// Algorithm, OffPolicyAlgorithm, OnPolicyAlgorithm: what the trainer's loops (src/train/) see of
+// an algorithm, and the algorithm registry. Torch-free: the trainer and the CLI compile without
+// <torch/torch.h>.
 //
 // An algorithm owns its networks, optimizer, counters and its exploration generator; it never
 // touches envs, the replay buffer or files other than its own checkpoint files (DESIGN.md).
@@ -28,9 +29,6 @@ using Metrics = std::vector<std::pair<std::string, double>>;
 
 // How the trainer drives an off-policy algorithm (SB3's OffPolicyAlgorithm semantics).
 struct OffPolicySchedule {
-  // On-policy algorithms (PPO) keep their own rollout storage: the trainer hands them every
-  // vector step through Observe() and builds no replay buffer; the other fields are unused.
-  bool on_policy = false;
   int64_t learning_starts = 0;  // env steps of uniform random actions before any update
   int64_t train_freq = 1;       // vector-env steps between update rounds
   int64_t gradient_steps = 1;   // updates per round; -1: as many as env steps in the round
@@ -38,36 +36,49 @@ struct OffPolicySchedule {
   ReplayConfig replay;
 };
 
-class OffPolicyAlgorithm {
+// What every loop sees: acting, the per-step hook, logs and the algorithm's checkpoint files.
+class Algorithm {
  public:
-  virtual ~OffPolicyAlgorithm() = default;
+  virtual ~Algorithm() = default;
   // One batched forward for n observations laid out as the observation space says; writes n
   // actions laid out as the action space says (int64 for Discrete, float32[dim] rows for Box,
   // already inside the space's bounds). explore: the algorithm's exploration (epsilon-greedy,
   // action noise, a sampled stochastic policy; random actions before learning_starts);
   // otherwise its deterministic evaluation policy.
   virtual void Act(const void* obs, int64_t n, bool explore, void* actions) = 0;
+  // Called once per vector-env step with the total env steps so far (schedules, target updates).
+  virtual void OnEnvStep(int64_t env_steps) = 0;
+  // Metric names the algorithm's updates return, in order.
+  virtual std::vector<std::string> metric_names() const = 0;
+  // Extra scalars for logs (e.g. the exploration rate).
+  virtual Metrics Stats() const = 0;
+  // Writes/reads the algorithm's files (nets, optimizer, counters, generator) in `dir`.
+  virtual void Save(const std::filesystem::path& dir) const = 0;
+  virtual void Load(const std::filesystem::path& dir) = 0;
+  // With AlgoContext::profile: seconds spent so far in each phase of an update ("forward",
+  // "backward", "optimizer") and of OnEnvStep ("target_update"). Empty when profiling is off.
+  virtual Metrics ProfileSeconds() const { return {}; }
+};
+
+// Learns from a replay buffer the trainer keeps: one gradient step per sampled batch.
+class OffPolicyAlgorithm : public Algorithm {
+ public:
   // One gradient step on a sampled batch.
   virtual Metrics Update(const Batch& batch) = 0;
   // |TD error| of each row of the last Update (new PER priorities).
   virtual std::span<const float> td_errors() const = 0;
-  // Called once per vector-env step with the total env steps so far (schedules, target updates).
-  virtual void OnEnvStep(int64_t env_steps) = 0;
-  // On-policy only (schedule().on_policy): the transition of the last explore Act. Returns true
-  // when the rollout is complete; the trainer then calls Update with an empty batch, which trains
-  // on the rollout and starts the next one.
-  virtual bool Observe(const TransitionRows& /*rows*/) { return false; }
-  // Metric names Update returns, in order.
-  virtual std::vector<std::string> metric_names() const = 0;
-  // Extra scalars for logs (e.g. the exploration rate).
-  virtual Metrics Stats() const = 0;
   virtual OffPolicySchedule schedule() const = 0;
-  // Writes/reads the algorithm's files (nets, optimizer, counters, generator) in `dir`.
-  virtual void Save(const std::filesystem::path& dir) const = 0;
-  virtual void Load(const std::filesystem::path& dir) = 0;
-  // With AlgoContext::profile: seconds spent so far in each phase of Update ("forward",
-  // "backward", "optimizer") and of OnEnvStep ("target_update"). Empty when profiling is off.
-  virtual Metrics ProfileSeconds() const { return {}; }
+};
+
+// Keeps its own rollout (PPO): the trainer builds no replay buffer and hands it every vector
+// step; the rollout in progress is part of the algorithm's checkpoint files.
+class OnPolicyAlgorithm : public Algorithm {
+ public:
+  // The transitions of the last explore Act. Returns true when the rollout is complete; the
+  // trainer then calls Update.
+  virtual bool Observe(const TransitionRows& rows) = 0;
+  // Trains on the complete rollout (several epochs inside) and starts the next one.
+  virtual Metrics Update() = 0;
 };
 
 // What an algorithm needs to be built besides its config.
@@ -86,7 +97,7 @@ struct AlgoRegistration {
   // The fully resolved config (every field, defaults filled in) from the user's YAML map;
   // throws bellman::Error for unknown keys and values Validate() rejects.
   std::function<YAML::Node(const YAML::Node&)> resolve;
-  std::function<std::unique_ptr<OffPolicyAlgorithm>(const YAML::Node& resolved, AlgoContext)> make;
+  std::function<std::unique_ptr<Algorithm>(const YAML::Node& resolved, AlgoContext)> make;
 };
 
 // The registry entry of an algorithm whose Config has Fields, Validate(name), and whose
@@ -103,7 +114,7 @@ AlgoRegistration MakeRegistration(const std::string& name, Config defaults = Con
       .name = name,
       .resolve = [load](const YAML::Node& node) { return DumpConfig(load(node)); },
       .make = [load, name](const YAML::Node& node,
-                           AlgoContext context) -> std::unique_ptr<OffPolicyAlgorithm> {
+                           AlgoContext context) -> std::unique_ptr<Algorithm> {
         return std::make_unique<Algo>(load(node), std::move(context), name);
       }};
 }

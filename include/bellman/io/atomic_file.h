@@ -10,6 +10,7 @@
 // time.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -23,6 +24,46 @@ namespace bellman::io {
 // Writes `bytes` to `path` atomically: temp file ".tmp-<name>.XXXXXX" next to it, write, fsync,
 // rename over `path`, fsync the directory. Throws bellman::Error naming the path on failure.
 void WriteFileAtomic(const std::filesystem::path& path, std::string_view bytes);
+
+// The streaming form of WriteFileAtomic, for content too large to build in memory first (replay
+// buffers): `path` appears complete at Commit(), or not at all.
+//
+// The constructor creates the temporary file ".tmp-<name>.XXXXXX" next to `path` (mode 0666 minus
+// the umask, as a plain open would give). Write() appends through a buffer; WriteAt() overwrites
+// bytes already written (a prelude whose checksums are known only at the end). Commit() flushes,
+// fsyncs the file, renames it over `path` and fsyncs the directory. Destroyed without Commit()
+// (an exception while writing), it removes the temporary file and `path` keeps its old content.
+// Every failure is a bellman::Error naming the file and the system error.
+class AtomicFileWriter {
+ public:
+  explicit AtomicFileWriter(std::filesystem::path path);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  void Write(const void* data, size_t size);
+  void Write(std::string_view bytes) { Write(bytes.data(), bytes.size()); }
+  // Overwrites [offset, offset + size), which must lie within the bytes written so far.
+  void WriteAt(uint64_t offset, const void* data, size_t size);
+  // Bytes written so far.
+  uint64_t size() const { return size_; }
+  void Commit();
+
+  const std::filesystem::path& path() const { return path_; }
+  const std::filesystem::path& temp_path() const { return temp_path_; }
+
+ private:
+  static constexpr size_t kBufferBytes = size_t{1} << 20;
+  void Flush();
+  void Abandon() noexcept;  // closes and removes the temporary file
+
+  std::filesystem::path path_;
+  std::filesystem::path temp_path_;
+  int fd_ = -1;
+  std::string buffer_;
+  uint64_t size_ = 0;
+  bool committed_ = false;
+};
 
 // The whole content of a file; throws bellman::Error naming the path if it cannot be read.
 std::string ReadFile(const std::filesystem::path& path);

@@ -1,5 +1,7 @@
 // Checksums for files bellman writes.
 //
+// - CRC-32 (IEEE 802.3, the CRC of zlib, gzip and PNG): the integrity check of replay files
+//   (docs/replay.md).
 // - CRC-32C (Castagnoli) with TensorFlow's "mask": the integrity check of TFRecord framing, used
 //   by TensorBoard event files (see docs/io.md).
 // - Checksum64: XXH64 (xxHash, 64-bit, seed 0), the integrity check of checkpoint payloads
@@ -21,6 +23,13 @@ namespace bellman::io {
 uint32_t Crc32cExtend(uint32_t crc, const void* data, size_t size);
 inline uint32_t Crc32c(const void* data, size_t size) { return Crc32cExtend(0, data, size); }
 inline uint32_t Crc32c(std::string_view bytes) { return Crc32c(bytes.data(), bytes.size()); }
+
+// CRC-32, reflected polynomial 0xEDB88320, initial value and final xor 0xFFFFFFFF: zlib's
+// crc32(), Python's zlib.crc32 (check value Crc32("123456789") == 0xCBF43926).
+// Crc32Extend(Crc32(a), b) == Crc32(a + b), so a file can be checksummed while it is streamed.
+uint32_t Crc32Extend(uint32_t crc, const void* data, size_t size);
+inline uint32_t Crc32(const void* data, size_t size) { return Crc32Extend(0, data, size); }
+inline uint32_t Crc32(std::string_view bytes) { return Crc32(bytes.data(), bytes.size()); }
 
 // TensorFlow masks CRCs stored next to the data they cover, because a CRC of a string that itself
 // contains embedded CRCs is degenerate: rotate right by 15 bits and add a constant.

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 
+#include "bellman/io/checksum.h"
 #include "bellman/replay/n_step.h"
 #include "bellman/replay/sampler.h"
 #include "bellman/replay/storage.h"
@@ -16,8 +17,9 @@ namespace bellman {
 // Version of the format written by SaveReplay; LoadReplay reads exactly this version.
 inline constexpr uint32_t kReplayFileVersion = 1;
 
-// Writes `path` atomically: into `path`.tmp, fsync, rename over `path`, fsync the directory, so
-// a crash leaves either the old file or the new one. `per` (may be null) adds the priorities and
+// Writes `path` atomically with io::AtomicFileWriter: into a temporary ".tmp-<name>.XXXXXX" next
+// to it, fsync, rename over `path`, fsync the directory, so a crash leaves either the old file or
+// the new one (and at worst a stale temporary file). `per` (may be null) adds the priorities and
 // the annealing step; `n_step` adds the open transitions of each env's accumulator.
 // Throws bellman::Error naming the path and the system error when writing fails.
 void SaveReplay(const std::string& path, const ReplayStorage& storage,
@@ -33,7 +35,10 @@ void SaveReplay(const std::string& path, const ReplayStorage& storage,
 void LoadReplay(const std::string& path, ReplayStorage& storage, PrioritizedSampler* per = nullptr,
                 std::span<NStepAccumulator> n_step = {});
 
-// CRC-32 (IEEE 802.3, zlib's crc32), continuing from `crc` (0 to start).
-uint32_t Crc32(const void* data, size_t size, uint32_t crc = 0);
+// CRC-32 (IEEE 802.3, zlib's crc32), continuing from `crc` (0 to start): the checksum of replay
+// files, io::Crc32Extend under the argument order this header has always had.
+inline uint32_t Crc32(const void* data, size_t size, uint32_t crc = 0) {
+  return io::Crc32Extend(crc, data, size);
+}
 
 }  // namespace bellman
