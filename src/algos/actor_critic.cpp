@@ -10,9 +10,9 @@
 #include <numbers>
 
 #include "bellman/core/error.h"
+#include "bellman/core/validate.h"
 #include "bellman/nets/optim.h"
 #include "bellman/nets/params.h"
-#include "rng_archive.h"
 
 namespace bellman::algos {
 
@@ -20,67 +20,32 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void Check(bool ok, const std::string& message) {
-  if (!ok) throw Error(message);
-}
-
 }  // namespace
 
 void ContinuousAgentConfig::Validate(const std::string& a) const {
-  Check(gamma >= 0.0 && gamma <= 1.0, fmt::format("{}.gamma must be in [0, 1], got {}", a, gamma));
-  Check(lr > 0.0 && std::isfinite(lr),
-        fmt::format("{}.lr must be a finite number > 0, got {}", a, lr));
-  Check(adam_eps >= 0.0, fmt::format("{}.adam_eps must be >= 0, got {}", a, adam_eps));
-  Check(batch_size >= 1, fmt::format("{}.batch_size must be >= 1, got {}", a, batch_size));
-  Check(buffer_size >= 1, fmt::format("{}.buffer_size must be >= 1, got {}", a, buffer_size));
-  Check(learning_starts >= 0,
-        fmt::format("{}.learning_starts must be >= 0, got {}", a, learning_starts));
-  Check(train_freq >= 1, fmt::format("{}.train_freq must be >= 1, got {}", a, train_freq));
-  Check(gradient_steps >= 1 || gradient_steps == -1,
-        fmt::format("{}.gradient_steps must be >= 1 or -1 (one per env step), got {}", a,
-                    gradient_steps));
-  Check(tau > 0.0 && tau <= 1.0, fmt::format("{}.tau must be in (0, 1], got {}", a, tau));
-  Check(n_step >= 1, fmt::format("{}.n_step must be >= 1, got {}", a, n_step));
+  Require(gamma >= 0.0 && gamma <= 1.0, "{}.gamma must be in [0, 1], got {}", a, gamma);
+  Require(lr > 0.0 && std::isfinite(lr), "{}.lr must be a finite number > 0, got {}", a, lr);
+  Require(adam_eps >= 0.0, "{}.adam_eps must be >= 0, got {}", a, adam_eps);
+  ValidateReplaySchedule(a, batch_size, buffer_size, learning_starts, train_freq, gradient_steps);
+  Require(tau > 0.0 && tau <= 1.0, "{}.tau must be in (0, 1], got {}", a, tau);
+  Require(n_step >= 1, "{}.n_step must be >= 1, got {}", a, n_step);
   for (int64_t h : hidden_sizes) {
-    Check(h >= 1, fmt::format("{}.hidden_sizes must be >= 1 each, got [{}]", a,
-                              fmt::join(hidden_sizes, ", ")));
+    Require(h >= 1, "{}.hidden_sizes must be >= 1 each, got [{}]", a,
+            fmt::join(hidden_sizes, ", "));
   }
   for (int64_t h : critic_hidden_sizes) {
-    Check(h >= 1, fmt::format("{}.critic_hidden_sizes must be >= 1 each, got [{}]", a,
-                              fmt::join(critic_hidden_sizes, ", ")));
+    Require(h >= 1, "{}.critic_hidden_sizes must be >= 1 each, got [{}]", a,
+            fmt::join(critic_hidden_sizes, ", "));
   }
   nets::ParseActivation(activation);
 }
 
-// ---- MlpNet -------------------------------------------------------------------------------------
-
-MlpNetImpl::MlpNetImpl(const nets::MlpOptions& options, Rng& rng, bool fused)
-    : options_(options), fused_(fused) {
-  if (fused_) {
-    fast_ = register_module("mlp", nets::FusedMlp(options_, rng));
-  } else {
-    plain_ = register_module("mlp", nets::Mlp(options_, rng));
-  }
-}
-
-torch::Tensor MlpNetImpl::forward(const torch::Tensor& x) {
-  return fused_ ? fast_->forward(x) : plain_->forward(x);
-}
-
-std::shared_ptr<MlpNetImpl> MlpNetImpl::CloneTarget() const {
-  Rng unused(0);  // the weights are overwritten by the copy below
-  auto copy = std::make_shared<MlpNetImpl>(options_, unused, fused_);
-  nets::HardUpdate(*copy, *this);
-  for (auto& p : copy->parameters()) p.requires_grad_(false);
-  return copy;
-}
-
 int64_t FloatObsDim(const EnvSpec& env, const std::string& algo) {
   const Space& obs = env.observation_space;
-  Check(obs.kind() == Space::Kind::kBox &&
-            (obs.dtype() == DType::kFloat32 || obs.dtype() == DType::kFloat64),
-        fmt::format("{} needs a float32 or float64 Box observation space, {} has {}", algo, env.id,
-                    obs.ToString()));
+  Require(obs.kind() == Space::Kind::kBox &&
+              (obs.dtype() == DType::kFloat32 || obs.dtype() == DType::kFloat64),
+          "{} needs a float32 or float64 Box observation space, {} has {}", algo, env.id,
+          obs.ToString());
   return obs.flat_size();
 }
 
@@ -90,29 +55,6 @@ torch::Tensor FloatObsTensor(const Space& space, const void* obs, int64_t n, int
   }
   // The networks never write into their input: the const_cast only satisfies from_blob.
   return torch::from_blob(const_cast<void*>(obs), {n, dim}, torch::kFloat32);
-}
-
-FrozenParams::FrozenParams(const std::vector<MlpNet>& nets) {
-  for (const auto& n : nets) {
-    for (auto& p : n->parameters()) {
-      if (p.requires_grad()) {
-        p.requires_grad_(false);
-        params_.push_back(p);
-      }
-    }
-  }
-}
-
-FrozenParams::~FrozenParams() {
-  for (auto& p : params_) p.requires_grad_(true);
-}
-
-torch::Tensor StandardNormal(Rng& rng, at::IntArrayRef shape) {
-  torch::Tensor t = torch::empty(shape, torch::kFloat32);
-  float* p = t.data_ptr<float>();
-  const int64_t n = t.numel();
-  for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(rng.StandardNormal());
-  return t;
 }
 
 // ---- ContinuousAgent ----------------------------------------------------------------------------
@@ -129,20 +71,19 @@ ContinuousAgent::ContinuousAgent(const ContinuousAgentConfig& config, AlgoContex
       // A stream of its own for update-time noise, derived from the exploration stream's seed
       // material so that acting and updating never share draws.
       update_rng_(context.explore_rng.Integers(0, int64_t{1} << 62)),
-      profile_(context.profile) {
+      timer_(context.profile, 4) {
   config_.Validate(name_);
   obs_dim_ = FloatObsDim(env_, name_);
   const Space& act = env_.action_space;
-  Check(act.kind() == Space::Kind::kBox && act.dtype() == DType::kFloat32,
-        fmt::format("{} needs a float32 Box action space (continuous actions), {} has {}", name_,
-                    env_.id, act.ToString()));
+  Require(act.kind() == Space::Kind::kBox && act.dtype() == DType::kFloat32,
+          "{} needs a float32 Box action space (continuous actions), {} has {}", name_, env_.id,
+          act.ToString());
   action_dim_ = act.flat_size();
   for (int64_t i = 0; i < action_dim_; ++i) {
     const double lo = act.low()[static_cast<size_t>(i)];
     const double hi = act.high()[static_cast<size_t>(i)];
-    Check(std::isfinite(lo) && std::isfinite(hi) && lo < hi,
-          fmt::format("{} needs finite action bounds low < high, {} has {}", name_, env_.id,
-                      act.ToString()));
+    Require(std::isfinite(lo) && std::isfinite(hi) && lo < hi,
+            "{} needs finite action bounds low < high, {} has {}", name_, env_.id, act.ToString());
     low_.push_back(static_cast<float>(lo));
     high_.push_back(static_cast<float>(hi));
   }
@@ -222,15 +163,27 @@ void ContinuousAgent::CheckFinite(const torch::Tensor& t, const char* what) cons
   }
 }
 
-void ContinuousAgent::BeginUpdate() {
-  if (profile_) lap_ = Clock::now();
+Metrics ContinuousAgent::Update(const Batch& batch) {
+  if (!timer_.enabled()) return Learn(batch);
+  const double timed_before = timer_.total();
+  const auto start = PhaseTimer::Clock::now();
+  Metrics m = Learn(batch);
+  const double elapsed = PhaseTimer::Seconds(start, PhaseTimer::Clock::now());
+  timer_.Add(kForward, elapsed - (timer_.total() - timed_before));
+  return m;
 }
 
-void ContinuousAgent::Lap(int phase) {
-  if (!profile_) return;
-  const auto now = Clock::now();
-  seconds_[phase] += std::chrono::duration<double>(now - lap_).count();
-  lap_ = now;
+double ContinuousAgent::Step(torch::optim::Optimizer& optimizer, const torch::Tensor& loss,
+                             const std::vector<torch::Tensor>* clip_params, double max_grad_norm) {
+  {
+    const auto timed = timer_.Time(kBackward);
+    nets::ZeroGrad(optimizer);
+    loss.backward();
+  }
+  const auto timed = timer_.Time(kOptimizer);
+  const double grad_norm = clip_params ? nets::ClipGradNorm(*clip_params, max_grad_norm) : 0.0;
+  optimizer.step();
+  return grad_norm;
 }
 
 Metrics ContinuousAgent::Stats() const {
@@ -238,13 +191,13 @@ Metrics ContinuousAgent::Stats() const {
 }
 
 Metrics ContinuousAgent::ProfileSeconds() const {
-  if (!profile_) return {};
+  if (!timer_.enabled()) return {};
   // Target updates happen inside Update here (per gradient step, as in SB3's TD3/SAC), so they
   // are part of the update's split, under their own name.
-  return {{"forward", seconds_[kForward]},
-          {"backward", seconds_[kBackward]},
-          {"optimizer", seconds_[kOptimizer]},
-          {"polyak", seconds_[kTarget]}};
+  return {{"forward", timer_.seconds(kForward)},
+          {"backward", timer_.seconds(kBackward)},
+          {"optimizer", timer_.seconds(kOptimizer)},
+          {"polyak", timer_.seconds(kTarget)}};
 }
 
 OffPolicySchedule ContinuousAgent::schedule() const {
@@ -260,37 +213,12 @@ OffPolicySchedule ContinuousAgent::schedule() const {
   return s;
 }
 
-void ContinuousAgent::Save(const std::filesystem::path& dir) const {
-  torch::serialize::OutputArchive archive;
-  SaveModules(archive);
-  archive.write("counters", torch::tensor({num_updates_, env_steps_}, torch::kInt64));
-  archive.write("explore_rng", RngToTensor(explore_rng_.state()));
-  archive.write("update_rng", RngToTensor(update_rng_.state()));
-  archive.save_to((dir / (name_ + ".pt")).string());
-}
-
-void ContinuousAgent::Load(const std::filesystem::path& dir) {
-  const std::string path = (dir / (name_ + ".pt")).string();
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(path);
-    LoadModules(archive);
-    torch::Tensor counters, explore, update;
-    archive.read("counters", counters);
-    archive.read("explore_rng", explore);
-    archive.read("update_rng", update);
-    Check(counters.numel() == 2 && counters.scalar_type() == torch::kInt64,
-          "counters must hold 2 int64 values");
-    num_updates_ = counters.data_ptr<int64_t>()[0];
-    env_steps_ = counters.data_ptr<int64_t>()[1];
-    explore_rng_.set_state(RngFromTensor(explore, "explore_rng"));
-    update_rng_.set_state(RngFromTensor(update, "update_rng"));
-  } catch (const Error& e) {
-    throw Error(fmt::format("{}: {}", path, e.what()));
-  } catch (const c10::Error& e) {
-    throw Error(fmt::format("{}: not a {} checkpoint for this config ({})", path, name_,
-                            e.what_without_backtrace()));
-  }
+void ContinuousAgent::DeclareState(nets::StateDict& state) {
+  DeclareModules(state);
+  state.AddInt("num_updates", num_updates_);
+  state.AddInt("env_steps", env_steps_);
+  state.AddRng("explore_rng", explore_rng_);
+  state.AddRng("update_rng", update_rng_);
 }
 
 // ---- SoftAgent ----------------------------------------------------------------------------------
@@ -329,13 +257,12 @@ void SoftConfig::Validate(const std::string& a) const {
   ContinuousAgentConfig::Validate(a);
   EntCoef(a);
   TargetEntropy(a, 1);
-  Check(target_update_interval >= 1,
-        fmt::format("{}.target_update_interval must be >= 1, got {}", a, target_update_interval));
-  Check(n_critics >= 1 && n_critics <= 10,
-        fmt::format("{}.n_critics must be in [1, 10], got {}", a, n_critics));
-  Check(log_std_min < log_std_max,
-        fmt::format("{}.log_std_min ({}) must be below {}.log_std_max ({})", a, log_std_min, a,
-                    log_std_max));
+  Require(target_update_interval >= 1, "{}.target_update_interval must be >= 1, got {}", a,
+          target_update_interval);
+  Require(n_critics >= 1 && n_critics <= 10, "{}.n_critics must be in [1, 10], got {}", a,
+          n_critics);
+  Require(log_std_min < log_std_max, "{}.log_std_min ({}) must be below {}.log_std_max ({})", a,
+          log_std_min, a, log_std_max);
 }
 
 SoftAgent::SoftAgent(const SoftConfig& config, AlgoContext& context, const std::string& name)
@@ -358,97 +285,6 @@ std::pair<torch::Tensor, torch::Tensor> SoftAgent::Heads(const torch::Tensor& ob
   torch::Tensor log_std =
       out.narrow(1, action_dim(), action_dim()).clamp(soft_.log_std_min, soft_.log_std_max);
   return {mu, log_std};
-}
-
-namespace {
-
-// The squashed Gaussian sample and its log-probability as ONE autograd node (the op-by-op
-// version is ~20 small ops forward and as many backward, most of a small SAC update's time).
-// Input: the actor's output [B, 2d] = [mu, raw log std], eps [B, d]. Outputs:
-//   a = tanh(u), u = mu + exp(s) * eps, s = clamp(raw, lo, hi)
-//   log_prob = sum_j (-eps_j^2 / 2 - s_j - log(2 pi) / 2 - log(1 - a_j^2 + 1e-6))
-// Backward, with g_a and g_l the incoming gradients and t = 1 - a^2:
-//   dL/du = g_a * t + g_l * 2 a t / (t + 1e-6);  dL/dmu = dL/du
-//   dL/draw = (dL/du * exp(s) * eps - g_l) where lo <= raw <= hi, else 0 (clamp's gradient)
-struct SquashedGaussianFunction : public torch::autograd::Function<SquashedGaussianFunction> {
-  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx,
-                                                const torch::Tensor& out, const torch::Tensor& eps,
-                                                double lo, double hi) {
-    const int64_t b = eps.size(0);
-    const int64_t d = eps.size(1);
-    torch::Tensor o = out.contiguous();
-    torch::Tensor e = eps.contiguous();
-    torch::Tensor a = torch::empty({b, d});
-    torch::Tensor log_prob = torch::empty({b});
-    const float* po = o.data_ptr<float>();
-    const float* pe = e.data_ptr<float>();
-    float* pa = a.data_ptr<float>();
-    float* pl = log_prob.data_ptr<float>();
-    const auto flo = static_cast<float>(lo);
-    const auto fhi = static_cast<float>(hi);
-    const auto half_log_2pi = static_cast<float>(0.5 * std::log(2.0 * std::numbers::pi));
-    for (int64_t i = 0; i < b; ++i) {
-      float acc = 0.0f;
-      for (int64_t j = 0; j < d; ++j) {
-        const float mu = po[i * 2 * d + j];
-        const float s = std::clamp(po[i * 2 * d + d + j], flo, fhi);
-        const float x = pe[i * d + j];
-        const float av = std::tanh(mu + std::exp(s) * x);
-        pa[i * d + j] = av;
-        acc += -0.5f * x * x - s - half_log_2pi;
-        acc -= std::log(1.0f - av * av + 1e-6f);
-      }
-      pl[i] = acc;
-    }
-    ctx->save_for_backward({o, e, a});
-    ctx->saved_data["lo"] = lo;
-    ctx->saved_data["hi"] = hi;
-    return {a, log_prob};
-  }
-
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
-                                                 torch::autograd::variable_list grads) {
-    const auto saved = ctx->get_saved_variables();
-    const torch::Tensor& o = saved[0];
-    const torch::Tensor& e = saved[1];
-    const torch::Tensor& a = saved[2];
-    const auto lo = static_cast<float>(ctx->saved_data["lo"].toDouble());
-    const auto hi = static_cast<float>(ctx->saved_data["hi"].toDouble());
-    const int64_t b = e.size(0);
-    const int64_t d = e.size(1);
-    torch::Tensor ga = grads[0].defined() ? grads[0].contiguous() : torch::zeros({b, d});
-    torch::Tensor gl = grads[1].defined() ? grads[1].contiguous() : torch::zeros({b});
-    torch::Tensor grad_out = torch::empty({b, 2 * d});
-    const float* po = o.data_ptr<float>();
-    const float* pe = e.data_ptr<float>();
-    const float* pa = a.data_ptr<float>();
-    const float* pga = ga.data_ptr<float>();
-    const float* pgl = gl.data_ptr<float>();
-    float* g = grad_out.data_ptr<float>();
-    for (int64_t i = 0; i < b; ++i) {
-      for (int64_t j = 0; j < d; ++j) {
-        const float av = pa[i * d + j];
-        const float t = 1.0f - av * av;
-        const float gu = pga[i * d + j] * t + pgl[i] * 2.0f * av * t / (t + 1e-6f);
-        const float raw = po[i * 2 * d + d + j];
-        const float s = std::clamp(raw, lo, hi);
-        g[i * 2 * d + j] = gu;
-        g[i * 2 * d + d + j] =
-            (raw >= lo && raw <= hi) ? gu * std::exp(s) * pe[i * d + j] - pgl[i] : 0.0f;
-      }
-    }
-    return {grad_out, torch::Tensor(), torch::Tensor(), torch::Tensor()};
-  }
-};
-
-}  // namespace
-
-std::pair<torch::Tensor, torch::Tensor> SquashedGaussian(const torch::Tensor& out,
-                                                         const torch::Tensor& eps,
-                                                         double log_std_min, double log_std_max) {
-  torch::autograd::variable_list r =
-      SquashedGaussianFunction::apply(out, eps, log_std_min, log_std_max);
-  return {r[0], r[1]};
 }
 
 std::pair<torch::Tensor, torch::Tensor> SoftAgent::Sample(const torch::Tensor& obs) {
@@ -480,32 +316,13 @@ torch::Tensor SoftAgent::UpdateTemperature(const torch::Tensor& log_prob) {
   return alpha;
 }
 
-void SoftAgent::StepActor(const torch::Tensor& loss) {
-  nets::ZeroGrad(*actor_optimizer_);
-  loss.backward();
-  Lap(kBackward);
-  actor_optimizer_->step();
-  Lap(kOptimizer);
-}
+void SoftAgent::StepActor(const torch::Tensor& loss) { Step(*actor_optimizer_, loss); }
 
-void SoftAgent::SaveSoft(torch::serialize::OutputArchive& archive) const {
-  PutModule(archive, "actor", *actor_);
-  PutOptimizer(archive, "actor_optimizer", *actor_optimizer_);
-  archive.write("log_ent_coef", log_ent_coef_.detach());
-  if (ent_optimizer_) PutOptimizer(archive, "ent_optimizer", *ent_optimizer_);
-}
-
-void SoftAgent::LoadSoft(torch::serialize::InputArchive& archive) {
-  GetModule(archive, "actor", *actor_);
-  GetOptimizer(archive, "actor_optimizer", *actor_optimizer_);
-  torch::Tensor l;
-  archive.read("log_ent_coef", l);
-  Check(l.numel() == 1 && l.scalar_type() == torch::kFloat32, "log_ent_coef must be 1 float");
-  {
-    torch::NoGradGuard no_grad;
-    log_ent_coef_.copy_(l);
-  }
-  if (ent_optimizer_) GetOptimizer(archive, "ent_optimizer", *ent_optimizer_);
+void SoftAgent::DeclareSoftState(nets::StateDict& state) {
+  state.AddModule("actor", *actor_);
+  state.AddOptimizer("actor_optimizer", *actor_optimizer_);
+  state.AddTensor("log_ent_coef", log_ent_coef_);
+  if (ent_optimizer_) state.AddOptimizer("ent_optimizer", *ent_optimizer_);
 }
 
 torch::Tensor SoftTdTarget(const std::vector<torch::Tensor>& next_q, const torch::Tensor& alpha,
@@ -533,36 +350,6 @@ torch::Tensor SoftTdTarget(const std::vector<torch::Tensor>& next_q, const torch
     py[i] = pr[i] + pd[i] * (m - a * plp[i]);
   }
   return y;
-}
-
-// ---- archives -----------------------------------------------------------------------------------
-
-void PutModule(torch::serialize::OutputArchive& archive, const std::string& key,
-               const torch::nn::Module& m) {
-  torch::serialize::OutputArchive a;
-  m.save(a);
-  archive.write(key, a);
-}
-
-void GetModule(torch::serialize::InputArchive& archive, const std::string& key,
-               torch::nn::Module& m) {
-  torch::serialize::InputArchive a;
-  archive.read(key, a);
-  m.load(a);
-}
-
-void PutOptimizer(torch::serialize::OutputArchive& archive, const std::string& key,
-                  const torch::optim::Optimizer& o) {
-  torch::serialize::OutputArchive a;
-  o.save(a);
-  archive.write(key, a);
-}
-
-void GetOptimizer(torch::serialize::InputArchive& archive, const std::string& key,
-                  torch::optim::Optimizer& o) {
-  torch::serialize::InputArchive a;
-  archive.read(key, a);
-  o.load(a);
 }
 
 }  // namespace bellman::algos

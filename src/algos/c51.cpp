@@ -129,10 +129,9 @@ class C51 final : public ValueAgent {
 
 }  // namespace
 
-AlgoRegistration C51Registration() { return ValueAgentRegistration<C51, C51Config>("c51"); }
-
-AlgoRegistration RainbowRegistration() {
-  return ValueAgentRegistration<C51, C51Config>("rainbow", RainbowDefaults());
+BELLMAN_REGISTER_ALGORITHMS(c51) {
+  registry.push_back(MakeRegistration<C51, C51Config>("c51"));
+  registry.push_back(MakeRegistration<C51, C51Config>("rainbow", RainbowDefaults()));
 }
 
 }  // namespace bellman::algos

@@ -24,6 +24,7 @@
 
 #include "bellman/algos/actor_critic.h"
 #include "bellman/core/error.h"
+#include "bellman/core/validate.h"
 #include "bellman/nets/optim.h"
 #include "bellman/nets/params.h"
 
@@ -60,21 +61,16 @@ struct CqnConfig : ContinuousAgentConfig {
 
   void Validate(const std::string& a) const {
     ContinuousAgentConfig::Validate(a);
-    auto check = [](bool ok, const std::string& msg) {
-      if (!ok) throw Error(msg);
-    };
-    check(levels >= 1 && levels <= 16,
-          fmt::format("{}.levels must be in [1, 16], got {}", a, levels));
-    check(bins_per_dim >= 2 && bins_per_dim <= 1000,
-          fmt::format("{}.bins_per_dim must be in [2, 1000], got {}", a, bins_per_dim));
-    check(target_update_interval >= 1,
-          fmt::format("{}.target_update_interval must be >= 1, got {}", a, target_update_interval));
-    check(loss == "huber" || loss == "mse",
-          fmt::format("{}.loss must be huber or mse, got '{}'", a, loss));
-    check(max_grad_norm > 0.0 && std::isfinite(max_grad_norm),
-          fmt::format("{}.max_grad_norm must be a finite number > 0, got {}", a, max_grad_norm));
-    check(action_noise >= 0.0 && std::isfinite(action_noise),
-          fmt::format("{}.action_noise must be a finite number >= 0, got {}", a, action_noise));
+    Require(levels >= 1 && levels <= 16, "{}.levels must be in [1, 16], got {}", a, levels);
+    Require(bins_per_dim >= 2 && bins_per_dim <= 1000,
+            "{}.bins_per_dim must be in [2, 1000], got {}", a, bins_per_dim);
+    Require(target_update_interval >= 1, "{}.target_update_interval must be >= 1, got {}", a,
+            target_update_interval);
+    Require(loss == "huber" || loss == "mse", "{}.loss must be huber or mse, got '{}'", a, loss);
+    Require(max_grad_norm > 0.0 && std::isfinite(max_grad_norm),
+            "{}.max_grad_norm must be a finite number > 0, got {}", a, max_grad_norm);
+    Require(action_noise >= 0.0 && std::isfinite(action_noise),
+            "{}.action_noise must be a finite number >= 0, got {}", a, action_noise);
   }
 };
 
@@ -100,8 +96,7 @@ class Cqn final : public ContinuousAgent {
     return {"critic_loss", "q_mean", "grad_norm"};
   }
 
-  Metrics Update(const Batch& batch) override {
-    BeginUpdate();
+  Metrics Learn(const Batch& batch) override {
     const BatchTensors t = Tensors(batch);
     const int64_t b = batch.size();
     const int64_t m = action_dim();
@@ -149,14 +144,9 @@ class Cqn final : public ContinuousAgent {
                          static_cast<float>(levels_);
     const double loss_value = loss.item<double>();
     if (!std::isfinite(loss_value)) CheckFinite(loss, "critic_loss");
-    Lap(kForward);
-    nets::ZeroGrad(*optimizer_);
-    loss.backward();
-    Lap(kBackward);
-    const double grad_norm = nets::ClipGradNorm(params_, config_.max_grad_norm);
-    optimizer_->step();
-    Lap(kOptimizer);
+    const double grad_norm = Step(*optimizer_, loss, &params_, config_.max_grad_norm);
     ++num_updates_;
+    const auto timed = TimeTargetUpdate();
     if (num_updates_ % config_.target_update_interval == 0) {
       if (config_.tau >= 1.0) {
         nets::HardUpdate(*target_, *critic_);
@@ -164,7 +154,6 @@ class Cqn final : public ContinuousAgent {
         nets::SoftUpdate(*target_, *critic_, config_.tau);
       }
     }
-    Lap(kTarget);
     return {{"critic_loss", loss_value},
             {"q_mean", q.detach().select(0, levels_ - 1).mean().item<double>()},
             {"grad_norm", grad_norm}};
@@ -204,17 +193,10 @@ class Cqn final : public ContinuousAgent {
     return u;
   }
 
-  void SaveModules(torch::serialize::OutputArchive& archive) const override {
-    PutModule(archive, "critic", *critic_);
-    PutModule(archive, "critic_target", *target_);
-    PutOptimizer(archive, "critic_optimizer", *optimizer_);
-  }
-
-  void LoadModules(torch::serialize::InputArchive& archive) override {
-    GetModule(archive, "critic", *critic_);
-    GetModule(archive, "critic_target", *target_);
-    for (auto& p : target_->parameters()) p.requires_grad_(false);
-    GetOptimizer(archive, "critic_optimizer", *optimizer_);
+  void DeclareModules(nets::StateDict& state) override {
+    state.AddModule("critic", *critic_);
+    state.AddModule("critic_target", *target_, /*frozen=*/true);
+    state.AddOptimizer("critic_optimizer", *optimizer_);
   }
 
   CqnConfig config_;
@@ -228,6 +210,6 @@ class Cqn final : public ContinuousAgent {
 
 }  // namespace
 
-AlgoRegistration CqnRegistration() { return MakeRegistration<Cqn, CqnConfig>("cqn"); }
+BELLMAN_REGISTER_ALGORITHMS(cqn) { registry.push_back(MakeRegistration<Cqn, CqnConfig>("cqn")); }
 
 }  // namespace bellman::algos

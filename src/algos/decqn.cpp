@@ -34,6 +34,7 @@
 
 #include "bellman/algos/actor_critic.h"
 #include "bellman/core/error.h"
+#include "bellman/core/validate.h"
 #include "bellman/nets/optim.h"
 #include "bellman/nets/params.h"
 
@@ -76,30 +77,19 @@ struct DecqnConfig : ContinuousAgentConfig {
 
   void Validate(const std::string& a) const {
     ContinuousAgentConfig::Validate(a);
-    auto check = [](bool ok, const std::string& msg) {
-      if (!ok) throw Error(msg);
-    };
-    check(bins_per_dim >= 2 && bins_per_dim <= 1000,
-          fmt::format("{}.bins_per_dim must be in [2, 1000], got {}", a, bins_per_dim));
-    check(target_update_interval >= 1,
-          fmt::format("{}.target_update_interval must be >= 1, got {}", a, target_update_interval));
-    check(loss == "huber" || loss == "mse",
-          fmt::format("{}.loss must be huber or mse, got '{}'", a, loss));
-    check(max_grad_norm > 0.0 && std::isfinite(max_grad_norm),
-          fmt::format("{}.max_grad_norm must be a finite number > 0, got {}", a, max_grad_norm));
-    check(
-        exploration_fraction > 0.0 && exploration_fraction <= 1.0,
-        fmt::format("{}.exploration_fraction must be in (0, 1], got {}", a, exploration_fraction));
-    check(exploration_initial_eps >= 0.0 && exploration_initial_eps <= 1.0,
-          fmt::format("{}.exploration_initial_eps must be in [0, 1], got {}", a,
-                      exploration_initial_eps));
-    check(exploration_final_eps >= 0.0 && exploration_final_eps <= 1.0,
-          fmt::format("{}.exploration_final_eps must be in [0, 1], got {}", a,
-                      exploration_final_eps));
-    check(ensemble_size >= 1 && ensemble_size <= 32,
-          fmt::format("{}.ensemble_size must be in [1, 32], got {}", a, ensemble_size));
-    check(reg_coef >= 0.0 && std::isfinite(reg_coef),
-          fmt::format("{}.reg_coef must be a finite number >= 0, got {}", a, reg_coef));
+    Require(bins_per_dim >= 2 && bins_per_dim <= 1000,
+            "{}.bins_per_dim must be in [2, 1000], got {}", a, bins_per_dim);
+    Require(target_update_interval >= 1, "{}.target_update_interval must be >= 1, got {}", a,
+            target_update_interval);
+    Require(loss == "huber" || loss == "mse", "{}.loss must be huber or mse, got '{}'", a, loss);
+    Require(max_grad_norm > 0.0 && std::isfinite(max_grad_norm),
+            "{}.max_grad_norm must be a finite number > 0, got {}", a, max_grad_norm);
+    ValidateEpsilonSchedule(a, exploration_fraction, exploration_initial_eps,
+                            exploration_final_eps);
+    Require(ensemble_size >= 1 && ensemble_size <= 32,
+            "{}.ensemble_size must be in [1, 32], got {}", a, ensemble_size);
+    Require(reg_coef >= 0.0 && std::isfinite(reg_coef),
+            "{}.reg_coef must be a finite number >= 0, got {}", a, reg_coef);
   }
 };
 
@@ -139,8 +129,7 @@ class Decqn final : public ContinuousAgent {
     return m;
   }
 
-  Metrics Update(const Batch& batch) override {
-    BeginUpdate();
+  Metrics Learn(const Batch& batch) override {
     const BatchTensors t = Tensors(batch);
     const int64_t b = batch.size();
     const int64_t m = action_dim();
@@ -182,14 +171,9 @@ class Decqn final : public ContinuousAgent {
     }
     const double loss_value = loss.item<double>();
     if (!std::isfinite(loss_value)) CheckFinite(loss, "critic_loss");
-    Lap(kForward);
-    nets::ZeroGrad(*optimizer_);
-    loss.backward();
-    Lap(kBackward);
-    const double grad_norm = nets::ClipGradNorm(params_, config_.max_grad_norm);
-    optimizer_->step();
-    Lap(kOptimizer);
+    const double grad_norm = Step(*optimizer_, loss, &params_, config_.max_grad_norm);
     ++num_updates_;
+    const auto timed = TimeTargetUpdate();
     if (num_updates_ % config_.target_update_interval == 0) {
       for (size_t k = 0; k < critics_.size(); ++k) {
         if (config_.tau >= 1.0) {
@@ -199,7 +183,6 @@ class Decqn final : public ContinuousAgent {
         }
       }
     }
-    Lap(kTarget);
     return {{"critic_loss", loss_value},
             {"reg_loss", reg_total.defined() ? reg_total.item<double>() : 0.0},
             {"q_mean", q_first.mean().item<double>()},
@@ -238,21 +221,12 @@ class Decqn final : public ContinuousAgent {
     return u;
   }
 
-  void SaveModules(torch::serialize::OutputArchive& archive) const override {
+  void DeclareModules(nets::StateDict& state) override {
     for (size_t k = 0; k < critics_.size(); ++k) {
-      PutModule(archive, fmt::format("critic{}", k), *critics_[k]);
-      PutModule(archive, fmt::format("critic{}_target", k), *targets_[k]);
+      state.AddModule(fmt::format("critic{}", k), *critics_[k]);
+      state.AddModule(fmt::format("critic{}_target", k), *targets_[k], /*frozen=*/true);
     }
-    PutOptimizer(archive, "critic_optimizer", *optimizer_);
-  }
-
-  void LoadModules(torch::serialize::InputArchive& archive) override {
-    for (size_t k = 0; k < critics_.size(); ++k) {
-      GetModule(archive, fmt::format("critic{}", k), *critics_[k]);
-      GetModule(archive, fmt::format("critic{}_target", k), *targets_[k]);
-      for (auto& p : targets_[k]->parameters()) p.requires_grad_(false);
-    }
-    GetOptimizer(archive, "critic_optimizer", *optimizer_);
+    state.AddOptimizer("critic_optimizer", *optimizer_);
   }
 
   DecqnConfig config_;
@@ -266,14 +240,13 @@ class Decqn final : public ContinuousAgent {
 
 }  // namespace
 
-AlgoRegistration DecqnRegistration() { return MakeRegistration<Decqn, DecqnConfig>("decqn"); }
-
-AlgoRegistration RevaluedRegistration() {
+BELLMAN_REGISTER_ALGORITHMS(decqn) {
+  registry.push_back(MakeRegistration<Decqn, DecqnConfig>("decqn"));
   // REValueD: DecQN with an ensemble of critics and the regulariser (the paper's beta).
   DecqnConfig d;
   d.ensemble_size = 5;
   d.reg_coef = 0.5;
-  return MakeRegistration<Decqn, DecqnConfig>("revalued", d);
+  registry.push_back(MakeRegistration<Decqn, DecqnConfig>("revalued", d));
 }
 
 }  // namespace bellman::algos

@@ -14,8 +14,8 @@
 
 namespace bellman::algos {
 
-void DqnConfig::Validate() const {
-  ValueAgentConfig::Validate("dqn");
+void DqnConfig::Validate(const std::string& algo) const {
+  ValueAgentConfig::Validate(algo);
   if (loss != "huber" && loss != "mse" && !classification()) {
     throw Error(fmt::format("dqn.loss must be huber, mse, hl_gauss or two_hot, got '{}'", loss));
   }
@@ -29,11 +29,11 @@ void DqnConfig::Validate() const {
   ParseValueTransform(value_transform);  // throws naming the value and the choices
 }
 
-Dqn::Dqn(const DqnConfig& config, AlgoContext context)
-    : ValueAgent(config, context, "dqn"),
+Dqn::Dqn(const DqnConfig& config, AlgoContext context, const std::string& name)
+    : ValueAgent(config, context, name),
       config_(config),
       transform_(ParseValueTransform(config.value_transform)) {
-  config_.Validate();
+  config_.Validate(name);
   const int64_t outputs_per_action = config_.classification() ? config_.num_bins : 1;
   q_net_ = nets::MakeQNetwork(config_.net, obs_shape(), num_actions(), device(), sample_rng(),
                               outputs_per_action);
@@ -103,25 +103,6 @@ ValueAgent::LossTerms Dqn::Loss(const torch::Tensor& obs, const torch::Tensor& a
           q_detached};
 }
 
-// ---- registration ----------------------------------------------------------------------------
-
-namespace {
-
-DqnConfig LoadDqnConfig(const YAML::Node& node) {
-  auto cfg = LoadConfig<DqnConfig>(node, "dqn");
-  cfg.Validate();
-  return cfg;
-}
-
-}  // namespace
-
-AlgoRegistration DqnRegistration() {
-  return AlgoRegistration{
-      .name = "dqn",
-      .resolve = [](const YAML::Node& node) { return DumpConfig(LoadDqnConfig(node)); },
-      .make = [](const YAML::Node& node, AlgoContext context) -> std::unique_ptr<Algorithm> {
-        return std::make_unique<Dqn>(LoadDqnConfig(node), std::move(context));
-      }};
-}
+BELLMAN_REGISTER_ALGORITHMS(dqn) { registry.push_back(MakeRegistration<Dqn, DqnConfig>("dqn")); }
 
 }  // namespace bellman::algos

@@ -24,6 +24,7 @@
 
 #include "bellman/algos/actor_critic.h"
 #include "bellman/core/error.h"
+#include "bellman/core/validate.h"
 #include "bellman/nets/optim.h"
 #include "bellman/nets/params.h"
 
@@ -46,15 +47,12 @@ struct DsacTConfig : SoftConfig {
 
   void Validate(const std::string& a) const {
     SoftConfig::Validate(a);
-    auto check = [](bool ok, const std::string& msg) {
-      if (!ok) throw Error(msg);
-    };
-    check(n_critics == 2,
-          fmt::format("{}.n_critics must be 2 (twin value distributions), got {}", a, n_critics));
-    check(policy_delay >= 1, fmt::format("{}.policy_delay must be >= 1, got {}", a, policy_delay));
-    check(tau_b > 0.0 && tau_b <= 1.0, fmt::format("{}.tau_b must be in (0, 1], got {}", a, tau_b));
-    check(clip_xi > 0.0, fmt::format("{}.clip_xi must be > 0, got {}", a, clip_xi));
-    check(grad_bias > 0.0, fmt::format("{}.grad_bias must be > 0, got {}", a, grad_bias));
+    Require(n_critics == 2, "{}.n_critics must be 2 (twin value distributions), got {}", a,
+            n_critics);
+    Require(policy_delay >= 1, "{}.policy_delay must be >= 1, got {}", a, policy_delay);
+    Require(tau_b > 0.0 && tau_b <= 1.0, "{}.tau_b must be in (0, 1], got {}", a, tau_b);
+    Require(clip_xi > 0.0, "{}.clip_xi must be > 0, got {}", a, clip_xi);
+    Require(grad_bias > 0.0, "{}.grad_bias must be > 0, got {}", a, grad_bias);
   }
 };
 
@@ -76,8 +74,7 @@ class DsacT final : public SoftAgent {
     return {"critic_loss", "actor_loss", "ent_coef", "q_mean", "sigma_mean"};
   }
 
-  Metrics Update(const Batch& batch) override {
-    BeginUpdate();
+  Metrics Learn(const Batch& batch) override {
     ++num_updates_;
     const BatchTensors t = Tensors(batch);
     const int64_t b = batch.size();
@@ -129,12 +126,7 @@ class DsacT final : public SoftAgent {
     }
     const double critic_loss_value = critic_loss.item<double>();
     if (!std::isfinite(critic_loss_value)) CheckFinite(critic_loss, "critic_loss");
-    Lap(kForward);
-    nets::ZeroGrad(*critic_optimizer_);
-    critic_loss.backward();
-    Lap(kBackward);
-    critic_optimizer_->step();
-    Lap(kOptimizer);
+    Step(*critic_optimizer_, critic_loss);
 
     if (num_updates_ % config_.policy_delay == 0) {
       const FrozenParams frozen(critics_);
@@ -144,13 +136,12 @@ class DsacT final : public SoftAgent {
       torch::Tensor actor_loss = (alpha * log_prob - min_q).mean();
       last_actor_loss_ = actor_loss.item<double>();
       if (!std::isfinite(last_actor_loss_)) CheckFinite(actor_loss, "actor_loss");
-      Lap(kForward);
       StepActor(actor_loss);
       UpdateTemperature(log_prob);
+      const auto timed = TimeTargetUpdate();
       for (size_t k = 0; k < 2; ++k) {
         nets::SoftUpdate(*critic_targets_[k], *critics_[k], config_.tau);
       }
-      Lap(kTarget);
     }
     return {{"critic_loss", critic_loss_value},
             {"actor_loss", last_actor_loss_},
@@ -167,33 +158,16 @@ class DsacT final : public SoftAgent {
     return {out.select(1, 0), torch::softplus(out.select(1, 1))};
   }
 
-  void SaveModules(torch::serialize::OutputArchive& archive) const override {
-    SaveSoft(archive);
+  void DeclareModules(nets::StateDict& state) override {
+    DeclareSoftState(state);
     for (size_t k = 0; k < 2; ++k) {
-      PutModule(archive, fmt::format("critic{}", k), *critics_[k]);
-      PutModule(archive, fmt::format("critic{}_target", k), *critic_targets_[k]);
+      state.AddModule(fmt::format("critic{}", k), *critics_[k]);
+      state.AddModule(fmt::format("critic{}_target", k), *critic_targets_[k], /*frozen=*/true);
     }
-    PutOptimizer(archive, "critic_optimizer", *critic_optimizer_);
-    archive.write("dsac_state",
-                  torch::tensor({mean_std_[0], mean_std_[1], last_actor_loss_}, torch::kFloat64));
-  }
-
-  void LoadModules(torch::serialize::InputArchive& archive) override {
-    LoadSoft(archive);
-    for (size_t k = 0; k < 2; ++k) {
-      GetModule(archive, fmt::format("critic{}", k), *critics_[k]);
-      GetModule(archive, fmt::format("critic{}_target", k), *critic_targets_[k]);
-      for (auto& p : critic_targets_[k]->parameters()) p.requires_grad_(false);
-    }
-    GetOptimizer(archive, "critic_optimizer", *critic_optimizer_);
-    torch::Tensor s;
-    archive.read("dsac_state", s);
-    if (s.numel() != 3 || s.scalar_type() != torch::kFloat64) {
-      throw Error("dsac_state must hold 3 float64 values");
-    }
-    mean_std_[0] = s.data_ptr<double>()[0];
-    mean_std_[1] = s.data_ptr<double>()[1];
-    last_actor_loss_ = s.data_ptr<double>()[2];
+    state.AddOptimizer("critic_optimizer", *critic_optimizer_);
+    state.AddReal("mean_std0", mean_std_[0]);
+    state.AddReal("mean_std1", mean_std_[1]);
+    state.AddReal("actor_loss", last_actor_loss_);
   }
 
   DsacTConfig config_;
@@ -204,6 +178,8 @@ class DsacT final : public SoftAgent {
   double last_actor_loss_ = 0.0;
 };
 
-AlgoRegistration DsacTRegistration() { return MakeRegistration<DsacT, DsacTConfig>("dsac_t"); }
+BELLMAN_REGISTER_ALGORITHMS(dsac_t) {
+  registry.push_back(MakeRegistration<DsacT, DsacTConfig>("dsac_t"));
+}
 
 }  // namespace bellman::algos

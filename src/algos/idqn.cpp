@@ -107,22 +107,10 @@ class IteratedDqn final : public ValueAgent {
     return {per_head.sum(1), (q_first - targets.select(1, 0)).abs(), q_first};
   }
 
-  void SaveExtra(torch::serialize::OutputArchive& archive) const override {
-    torch::serialize::OutputArchive anchor;
-    anchor_->save(anchor);
-    archive.write("anchor", anchor);
-    archive.write("rolling", torch::tensor({num_calls_, num_rolling_steps_}, torch::kInt64));
-  }
-  void LoadExtra(torch::serialize::InputArchive& archive) override {
-    torch::serialize::InputArchive anchor;
-    archive.read("anchor", anchor);
-    anchor_->load(anchor);
-    for (auto& p : anchor_->parameters()) p.requires_grad_(false);
-    torch::Tensor rolling;
-    archive.read("rolling", rolling);
-    if (rolling.numel() != 2) throw Error("rolling counters must hold 2 values");
-    num_calls_ = rolling.data_ptr<int64_t>()[0];
-    num_rolling_steps_ = rolling.data_ptr<int64_t>()[1];
+  void DeclareExtraState(nets::StateDict& state) override {
+    state.AddModule("anchor", *anchor_, /*frozen=*/true);
+    state.AddInt("num_calls", num_calls_);
+    state.AddInt("num_rolling_steps", num_rolling_steps_);
   }
 
  private:
@@ -169,8 +157,8 @@ class IteratedDqn final : public ValueAgent {
 
 }  // namespace
 
-AlgoRegistration IdqnRegistration() {
-  return ValueAgentRegistration<IteratedDqn, IteratedDqnConfig>("idqn");
+BELLMAN_REGISTER_ALGORITHMS(idqn) {
+  registry.push_back(MakeRegistration<IteratedDqn, IteratedDqnConfig>("idqn"));
 }
 
 }  // namespace bellman::algos

@@ -115,6 +115,6 @@ class Iqn final : public ValueAgent {
 
 }  // namespace
 
-AlgoRegistration IqnRegistration() { return ValueAgentRegistration<Iqn, IqnConfig>("iqn"); }
+BELLMAN_REGISTER_ALGORITHMS(iqn) { registry.push_back(MakeRegistration<Iqn, IqnConfig>("iqn")); }
 
 }  // namespace bellman::algos

@@ -26,17 +26,13 @@
 #include "bellman/algos/actor_critic.h"
 #include "bellman/algos/gae.h"
 #include "bellman/core/error.h"
+#include "bellman/core/validate.h"
 #include "bellman/nets/optim.h"
 #include "bellman/nets/params.h"
-#include "rng_archive.h"
 
 namespace bellman::algos {
 
 namespace {
-
-void Check(bool ok, const std::string& message) {
-  if (!ok) throw Error(message);
-}
 
 // torch.nn.init.orthogonal_ (Saxe et al. 2014) with draws from rng: a normal matrix, its QR
 // decomposition, Q with the signs of R's diagonal, times gain.
@@ -104,31 +100,28 @@ struct PpoConfig {
   }
 
   void Validate(const std::string& a) const {
-    Check(lr > 0.0 && std::isfinite(lr),
-          fmt::format("{}.lr must be a finite number > 0, got {}", a, lr));
-    Check(lr_schedule == "constant" || lr_schedule == "linear",
-          fmt::format("{}.lr_schedule must be constant or linear, got '{}'", a, lr_schedule));
-    Check(clip_schedule == "constant" || clip_schedule == "linear",
-          fmt::format("{}.clip_schedule must be constant or linear, got '{}'", a, clip_schedule));
-    Check(n_steps >= 1, fmt::format("{}.n_steps must be >= 1, got {}", a, n_steps));
-    Check(batch_size >= 2, fmt::format("{}.batch_size must be >= 2, got {}", a, batch_size));
-    Check(n_epochs >= 1, fmt::format("{}.n_epochs must be >= 1, got {}", a, n_epochs));
-    Check(gamma >= 0.0 && gamma <= 1.0,
-          fmt::format("{}.gamma must be in [0, 1], got {}", a, gamma));
-    Check(gae_lambda >= 0.0 && gae_lambda <= 1.0,
-          fmt::format("{}.gae_lambda must be in [0, 1], got {}", a, gae_lambda));
-    Check(clip_range > 0.0, fmt::format("{}.clip_range must be > 0, got {}", a, clip_range));
-    Check(std::isfinite(clip_range_vf),
-          fmt::format("{}.clip_range_vf must be a number (<= 0: none), got {}", a, clip_range_vf));
-    Check(ent_coef >= 0.0, fmt::format("{}.ent_coef must be >= 0, got {}", a, ent_coef));
-    Check(vf_coef >= 0.0, fmt::format("{}.vf_coef must be >= 0, got {}", a, vf_coef));
-    Check(std::isfinite(max_grad_norm),
-          fmt::format("{}.max_grad_norm must be a number (<= 0: no clipping), got {}", a,
-                      max_grad_norm));
-    Check(target_kl >= 0.0, fmt::format("{}.target_kl must be >= 0, got {}", a, target_kl));
-    Check(adam_eps >= 0.0, fmt::format("{}.adam_eps must be >= 0, got {}", a, adam_eps));
+    Require(lr > 0.0 && std::isfinite(lr), "{}.lr must be a finite number > 0, got {}", a, lr);
+    Require(lr_schedule == "constant" || lr_schedule == "linear",
+            "{}.lr_schedule must be constant or linear, got '{}'", a, lr_schedule);
+    Require(clip_schedule == "constant" || clip_schedule == "linear",
+            "{}.clip_schedule must be constant or linear, got '{}'", a, clip_schedule);
+    Require(n_steps >= 1, "{}.n_steps must be >= 1, got {}", a, n_steps);
+    Require(batch_size >= 2, "{}.batch_size must be >= 2, got {}", a, batch_size);
+    Require(n_epochs >= 1, "{}.n_epochs must be >= 1, got {}", a, n_epochs);
+    Require(gamma >= 0.0 && gamma <= 1.0, "{}.gamma must be in [0, 1], got {}", a, gamma);
+    Require(gae_lambda >= 0.0 && gae_lambda <= 1.0, "{}.gae_lambda must be in [0, 1], got {}", a,
+            gae_lambda);
+    Require(clip_range > 0.0, "{}.clip_range must be > 0, got {}", a, clip_range);
+    Require(std::isfinite(clip_range_vf), "{}.clip_range_vf must be a number (<= 0: none), got {}",
+            a, clip_range_vf);
+    Require(ent_coef >= 0.0, "{}.ent_coef must be >= 0, got {}", a, ent_coef);
+    Require(vf_coef >= 0.0, "{}.vf_coef must be >= 0, got {}", a, vf_coef);
+    Require(std::isfinite(max_grad_norm),
+            "{}.max_grad_norm must be a number (<= 0: no clipping), got {}", a, max_grad_norm);
+    Require(target_kl >= 0.0, "{}.target_kl must be >= 0, got {}", a, target_kl);
+    Require(adam_eps >= 0.0, "{}.adam_eps must be >= 0, got {}", a, adam_eps);
     for (int64_t h : hidden_sizes) {
-      Check(h >= 1, fmt::format("{}.hidden_sizes must be >= 1 each, got {}", a, h));
+      Require(h >= 1, "{}.hidden_sizes must be >= 1 each, got {}", a, h);
     }
     nets::ParseActivation(activation);
   }
@@ -149,9 +142,9 @@ class Ppo final : public OnPolicyAlgorithm {
     obs_dim_ = FloatObsDim(env_, name_);
     const Space& act = env_.action_space;
     discrete_ = act.kind() == Space::Kind::kDiscrete;
-    Check(discrete_ || (act.kind() == Space::Kind::kBox && act.dtype() == DType::kFloat32),
-          fmt::format("{} needs a Discrete or float32 Box action space, {} has {}", name_, env_.id,
-                      act.ToString()));
+    Require(discrete_ || (act.kind() == Space::Kind::kBox && act.dtype() == DType::kFloat32),
+            "{} needs a Discrete or float32 Box action space, {} has {}", name_, env_.id,
+            act.ToString());
     action_dim_ = discrete_ ? 1 : act.flat_size();
     const int64_t policy_outputs = discrete_ ? act.n() : action_dim_;
 
@@ -414,90 +407,24 @@ class Ppo final : public OnPolicyAlgorithm {
     return {{"ppo_update", update_seconds_}};
   }
 
-  void Save(const std::filesystem::path& dir) const override {
-    torch::serialize::OutputArchive archive;
-    auto put = [&](const std::string& key, const torch::nn::Module& m) {
-      torch::serialize::OutputArchive a;
-      m.save(a);
-      archive.write(key, a);
-    };
-    put("actor", *actor_);
-    put("critic", *critic_);
-    if (!discrete_) archive.write("log_std", log_std_.detach());
-    torch::serialize::OutputArchive oa;
-    optimizer_->save(oa);
-    archive.write("optimizer", oa);
+  void DeclareState(nets::StateDict& state) override {
+    state.AddModule("actor", *actor_);
+    state.AddModule("critic", *critic_);
+    if (!discrete_) state.AddTensor("log_std", log_std_);
+    state.AddOptimizer("optimizer", *optimizer_);
     // The rollout in progress (a checkpoint may fall inside one).
-    auto vec = [&](const std::string& key, const std::vector<float>& v) {
-      archive.write(
-          key,
-          torch::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size())}).clone());
-    };
-    vec("rollout_obs", obs_);
-    vec("rollout_actions", actions_);
-    vec("rollout_log_probs", log_probs_);
-    vec("rollout_values", values_);
-    vec("rollout_rewards", rewards_);
-    vec("rollout_dones", dones_);
-    vec("rollout_last_values", last_values_);
-    archive.write("counters", torch::tensor({num_updates_, env_steps_, pos_}, torch::kInt64));
-    archive.write("explore_rng", RngToTensor(explore_rng_.state()));
-    archive.write("shuffle_rng", RngToTensor(shuffle_rng_.state()));
-    archive.save_to((dir / (name_ + ".pt")).string());
-  }
-
-  void Load(const std::filesystem::path& dir) override {
-    const std::string path = (dir / (name_ + ".pt")).string();
-    try {
-      torch::serialize::InputArchive archive;
-      archive.load_from(path);
-      auto get = [&](const std::string& key, torch::nn::Module& m) {
-        torch::serialize::InputArchive a;
-        archive.read(key, a);
-        m.load(a);
-      };
-      get("actor", *actor_);
-      get("critic", *critic_);
-      torch::NoGradGuard no_grad;
-      if (!discrete_) {
-        torch::Tensor l;
-        archive.read("log_std", l);
-        Check(l.numel() == action_dim_, "log_std has the wrong size");
-        log_std_.copy_(l);
-      }
-      torch::serialize::InputArchive oa;
-      archive.read("optimizer", oa);
-      optimizer_->load(oa);
-      auto vec = [&](const std::string& key, std::vector<float>& v) {
-        torch::Tensor t;
-        archive.read(key, t);
-        Check(t.numel() == static_cast<int64_t>(v.size()) && t.scalar_type() == torch::kFloat32,
-              fmt::format("{} has {} values, this config needs {}", key, t.numel(), v.size()));
-        std::memcpy(v.data(), t.data_ptr<float>(), v.size() * sizeof(float));
-      };
-      vec("rollout_obs", obs_);
-      vec("rollout_actions", actions_);
-      vec("rollout_log_probs", log_probs_);
-      vec("rollout_values", values_);
-      vec("rollout_rewards", rewards_);
-      vec("rollout_dones", dones_);
-      vec("rollout_last_values", last_values_);
-      torch::Tensor counters, explore, shuffle;
-      archive.read("counters", counters);
-      archive.read("explore_rng", explore);
-      archive.read("shuffle_rng", shuffle);
-      Check(counters.numel() == 3, "counters must hold 3 values");
-      num_updates_ = counters.data_ptr<int64_t>()[0];
-      env_steps_ = counters.data_ptr<int64_t>()[1];
-      pos_ = counters.data_ptr<int64_t>()[2];
-      explore_rng_.set_state(RngFromTensor(explore, "explore_rng"));
-      shuffle_rng_.set_state(RngFromTensor(shuffle, "shuffle_rng"));
-    } catch (const Error& e) {
-      throw Error(fmt::format("{}: {}", path, e.what()));
-    } catch (const c10::Error& e) {
-      throw Error(fmt::format("{}: not a {} checkpoint for this config ({})", path, name_,
-                              e.what_without_backtrace()));
-    }
+    state.AddFloats("rollout_obs", obs_);
+    state.AddFloats("rollout_actions", actions_);
+    state.AddFloats("rollout_log_probs", log_probs_);
+    state.AddFloats("rollout_values", values_);
+    state.AddFloats("rollout_rewards", rewards_);
+    state.AddFloats("rollout_dones", dones_);
+    state.AddFloats("rollout_last_values", last_values_);
+    state.AddInt("num_updates", num_updates_);
+    state.AddInt("env_steps", env_steps_);
+    state.AddInt("rollout_pos", pos_);
+    state.AddRng("explore_rng", explore_rng_);
+    state.AddRng("shuffle_rng", shuffle_rng_);
   }
 
  private:
@@ -570,6 +497,6 @@ class Ppo final : public OnPolicyAlgorithm {
   double update_seconds_ = 0.0;
 };
 
-AlgoRegistration PpoRegistration() { return MakeRegistration<Ppo, PpoConfig>("ppo"); }
+BELLMAN_REGISTER_ALGORITHMS(ppo) { registry.push_back(MakeRegistration<Ppo, PpoConfig>("ppo")); }
 
 }  // namespace bellman::algos

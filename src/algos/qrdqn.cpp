@@ -88,6 +88,8 @@ class QrDqn final : public ValueAgent {
 
 }  // namespace
 
-AlgoRegistration QrDqnRegistration() { return ValueAgentRegistration<QrDqn, QrDqnConfig>("qrdqn"); }
+BELLMAN_REGISTER_ALGORITHMS(qrdqn) {
+  registry.push_back(MakeRegistration<QrDqn, QrDqnConfig>("qrdqn"));
+}
 
 }  // namespace bellman::algos

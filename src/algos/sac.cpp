@@ -34,8 +34,7 @@ class Sac final : public SoftAgent {
     return {"critic_loss", "actor_loss", "ent_coef", "q_mean"};
   }
 
-  Metrics Update(const Batch& batch) override {
-    BeginUpdate();
+  Metrics Learn(const Batch& batch) override {
     const BatchTensors t = Tensors(batch);
     auto [pi, log_prob] = Sample(t.obs);
     torch::Tensor alpha = UpdateTemperature(log_prob);
@@ -61,12 +60,7 @@ class Sac final : public SoftAgent {
     critic_loss = 0.5f * critic_loss;
     const double critic_loss_value = critic_loss.item<double>();
     if (!std::isfinite(critic_loss_value)) CheckFinite(critic_loss, "critic_loss");
-    Lap(kForward);
-    nets::ZeroGrad(*critic_optimizer_);
-    critic_loss.backward();
-    Lap(kBackward);
-    critic_optimizer_->step();
-    Lap(kOptimizer);
+    Step(*critic_optimizer_, critic_loss);
 
     double actor_loss_value = 0.0;
     {
@@ -75,17 +69,16 @@ class Sac final : public SoftAgent {
           (alpha * log_prob - MinQ(critics_, torch::cat({t.obs, pi}, 1))).mean();
       actor_loss_value = actor_loss.item<double>();
       if (!std::isfinite(actor_loss_value)) CheckFinite(actor_loss, "actor_loss");
-      Lap(kForward);
       StepActor(actor_loss);
     }
 
     ++num_updates_;
+    const auto timed = TimeTargetUpdate();
     if (num_updates_ % config_.target_update_interval == 0) {
       for (size_t k = 0; k < critics_.size(); ++k) {
         nets::SoftUpdate(*critic_targets_[k], *critics_[k], config_.tau);
       }
     }
-    Lap(kTarget);
     return {{"critic_loss", critic_loss_value},
             {"actor_loss", actor_loss_value},
             {"ent_coef", alpha.item<double>()},
@@ -100,23 +93,13 @@ class Sac final : public SoftAgent {
     return q.squeeze(1);
   }
 
-  void SaveModules(torch::serialize::OutputArchive& archive) const override {
-    SaveSoft(archive);
+  void DeclareModules(nets::StateDict& state) override {
+    DeclareSoftState(state);
     for (size_t k = 0; k < critics_.size(); ++k) {
-      PutModule(archive, fmt::format("critic{}", k), *critics_[k]);
-      PutModule(archive, fmt::format("critic{}_target", k), *critic_targets_[k]);
+      state.AddModule(fmt::format("critic{}", k), *critics_[k]);
+      state.AddModule(fmt::format("critic{}_target", k), *critic_targets_[k], /*frozen=*/true);
     }
-    PutOptimizer(archive, "critic_optimizer", *critic_optimizer_);
-  }
-
-  void LoadModules(torch::serialize::InputArchive& archive) override {
-    LoadSoft(archive);
-    for (size_t k = 0; k < critics_.size(); ++k) {
-      GetModule(archive, fmt::format("critic{}", k), *critics_[k]);
-      GetModule(archive, fmt::format("critic{}_target", k), *critic_targets_[k]);
-      for (auto& p : critic_targets_[k]->parameters()) p.requires_grad_(false);
-    }
-    GetOptimizer(archive, "critic_optimizer", *critic_optimizer_);
+    state.AddOptimizer("critic_optimizer", *critic_optimizer_);
   }
 
   SoftConfig config_;
@@ -125,6 +108,6 @@ class Sac final : public SoftAgent {
   std::unique_ptr<torch::optim::Optimizer> critic_optimizer_;
 };
 
-AlgoRegistration SacRegistration() { return MakeRegistration<Sac, SoftConfig>("sac"); }
+BELLMAN_REGISTER_ALGORITHMS(sac) { registry.push_back(MakeRegistration<Sac, SoftConfig>("sac")); }
 
 }  // namespace bellman::algos

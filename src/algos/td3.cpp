@@ -14,6 +14,7 @@
 
 #include "bellman/algos/actor_critic.h"
 #include "bellman/core/error.h"
+#include "bellman/core/validate.h"
 #include "bellman/nets/optim.h"
 #include "bellman/nets/params.h"
 
@@ -43,18 +44,14 @@ struct Td3Config : ContinuousAgentConfig {
 
   void Validate(const std::string& a) const {
     ContinuousAgentConfig::Validate(a);
-    auto check = [](bool ok, const std::string& msg) {
-      if (!ok) throw Error(msg);
-    };
-    check(policy_delay >= 1, fmt::format("{}.policy_delay must be >= 1, got {}", a, policy_delay));
-    check(target_policy_noise >= 0.0,
-          fmt::format("{}.target_policy_noise must be >= 0, got {}", a, target_policy_noise));
-    check(target_noise_clip >= 0.0,
-          fmt::format("{}.target_noise_clip must be >= 0, got {}", a, target_noise_clip));
-    check(action_noise >= 0.0,
-          fmt::format("{}.action_noise must be >= 0, got {}", a, action_noise));
-    check(n_critics >= 1 && n_critics <= 10,
-          fmt::format("{}.n_critics must be in [1, 10], got {}", a, n_critics));
+    Require(policy_delay >= 1, "{}.policy_delay must be >= 1, got {}", a, policy_delay);
+    Require(target_policy_noise >= 0.0, "{}.target_policy_noise must be >= 0, got {}", a,
+            target_policy_noise);
+    Require(target_noise_clip >= 0.0, "{}.target_noise_clip must be >= 0, got {}", a,
+            target_noise_clip);
+    Require(action_noise >= 0.0, "{}.action_noise must be >= 0, got {}", a, action_noise);
+    Require(n_critics >= 1 && n_critics <= 10, "{}.n_critics must be in [1, 10], got {}", a,
+            n_critics);
   }
 };
 
@@ -79,8 +76,7 @@ class Td3 final : public ContinuousAgent {
     return {"critic_loss", "actor_loss", "q_mean"};
   }
 
-  Metrics Update(const Batch& batch) override {
-    BeginUpdate();
+  Metrics Learn(const Batch& batch) override {
     ++num_updates_;  // SB3 counts first, then checks the delay
     const BatchTensors t = Tensors(batch);
     const int64_t b = batch.size();
@@ -113,12 +109,7 @@ class Td3 final : public ContinuousAgent {
     }
     const double critic_loss_value = critic_loss.item<double>();
     if (!std::isfinite(critic_loss_value)) CheckFinite(critic_loss, "critic_loss");
-    Lap(kForward);
-    nets::ZeroGrad(*critic_optimizer_);
-    critic_loss.backward();
-    Lap(kBackward);
-    critic_optimizer_->step();
-    Lap(kOptimizer);
+    Step(*critic_optimizer_, critic_loss);
 
     if (num_updates_ % config_.policy_delay == 0) {
       const FrozenParams frozen({critics_[0]});
@@ -126,17 +117,12 @@ class Td3 final : public ContinuousAgent {
       torch::Tensor actor_loss = -critics_[0]->forward(torch::cat({t.obs, pi}, 1)).mean();
       last_actor_loss_ = actor_loss.item<double>();
       if (!std::isfinite(last_actor_loss_)) CheckFinite(actor_loss, "actor_loss");
-      Lap(kForward);
-      nets::ZeroGrad(*actor_optimizer_);
-      actor_loss.backward();
-      Lap(kBackward);
-      actor_optimizer_->step();
-      Lap(kOptimizer);
+      Step(*actor_optimizer_, actor_loss);
+      const auto timed = TimeTargetUpdate();
       for (size_t k = 0; k < critics_.size(); ++k) {
         nets::SoftUpdate(*critic_targets_[k], *critics_[k], config_.tau);
       }
       nets::SoftUpdate(*actor_target_, *actor_, config_.tau);
-      Lap(kTarget);
     }
     return {{"critic_loss", critic_loss_value},
             {"actor_loss", last_actor_loss_},
@@ -154,32 +140,16 @@ class Td3 final : public ContinuousAgent {
     return u;
   }
 
-  void SaveModules(torch::serialize::OutputArchive& archive) const override {
-    PutModule(archive, "actor", *actor_);
-    PutModule(archive, "actor_target", *actor_target_);
+  void DeclareModules(nets::StateDict& state) override {
+    state.AddModule("actor", *actor_);
+    state.AddModule("actor_target", *actor_target_, /*frozen=*/true);
     for (size_t k = 0; k < critics_.size(); ++k) {
-      PutModule(archive, fmt::format("critic{}", k), *critics_[k]);
-      PutModule(archive, fmt::format("critic{}_target", k), *critic_targets_[k]);
+      state.AddModule(fmt::format("critic{}", k), *critics_[k]);
+      state.AddModule(fmt::format("critic{}_target", k), *critic_targets_[k], /*frozen=*/true);
     }
-    PutOptimizer(archive, "actor_optimizer", *actor_optimizer_);
-    PutOptimizer(archive, "critic_optimizer", *critic_optimizer_);
-    archive.write("actor_loss", torch::tensor({last_actor_loss_}, torch::kFloat64));
-  }
-
-  void LoadModules(torch::serialize::InputArchive& archive) override {
-    GetModule(archive, "actor", *actor_);
-    GetModule(archive, "actor_target", *actor_target_);
-    for (size_t k = 0; k < critics_.size(); ++k) {
-      GetModule(archive, fmt::format("critic{}", k), *critics_[k]);
-      GetModule(archive, fmt::format("critic{}_target", k), *critic_targets_[k]);
-      for (auto& p : critic_targets_[k]->parameters()) p.requires_grad_(false);
-    }
-    GetOptimizer(archive, "actor_optimizer", *actor_optimizer_);
-    GetOptimizer(archive, "critic_optimizer", *critic_optimizer_);
-    torch::Tensor l;
-    archive.read("actor_loss", l);
-    last_actor_loss_ = l.data_ptr<double>()[0];
-    for (auto& p : actor_target_->parameters()) p.requires_grad_(false);
+    state.AddOptimizer("actor_optimizer", *actor_optimizer_);
+    state.AddOptimizer("critic_optimizer", *critic_optimizer_);
+    state.AddReal("actor_loss", last_actor_loss_);
   }
 
   Td3Config config_;
@@ -192,16 +162,15 @@ class Td3 final : public ContinuousAgent {
   double last_actor_loss_ = 0.0;  // the actor updates every policy_delay steps
 };
 
-AlgoRegistration Td3Registration() { return MakeRegistration<Td3, Td3Config>("td3"); }
-
-AlgoRegistration DdpgRegistration() {
+BELLMAN_REGISTER_ALGORITHMS(td3) {
+  registry.push_back(MakeRegistration<Td3, Td3Config>("td3"));
   // SB3's DDPG: TD3 with one critic, no target smoothing, an actor update every step.
   Td3Config d;
   d.policy_delay = 1;
   d.target_policy_noise = 0.0;
   d.target_noise_clip = 0.0;
   d.n_critics = 1;
-  return MakeRegistration<Td3, Td3Config>("ddpg", d);
+  registry.push_back(MakeRegistration<Td3, Td3Config>("ddpg", d));
 }
 
 }  // namespace bellman::algos

@@ -8,18 +8,14 @@
 #include <cmath>
 
 #include "bellman/core/error.h"
+#include "bellman/core/validate.h"
 #include "bellman/nets/optim.h"
 #include "bellman/nets/params.h"
 #include "bellman/nets/q_network.h"
-#include "rng_archive.h"
 
 namespace bellman::algos {
 
 namespace {
-
-void Check(bool ok, const std::string& message) {
-  if (!ok) throw Error(message);
-}
 
 bool Finite(double x) { return std::isfinite(x); }
 
@@ -44,44 +40,27 @@ std::vector<int64_t> ValueInputShape(const Space& space, const std::string& algo
 
 void ValueAgentConfig::Validate(const std::string& algo) const {
   const std::string& a = algo;
-  Check(gamma >= 0.0 && gamma <= 1.0, fmt::format("{}.gamma must be in [0, 1], got {}", a, gamma));
-  Check(lr > 0.0 && Finite(lr), fmt::format("{}.lr must be a finite number > 0, got {}", a, lr));
-  Check(optimizer == "adam" || optimizer == "rmsprop",
-        fmt::format("{}.optimizer must be adam or rmsprop, got '{}'", a, optimizer));
-  Check(adam_eps >= 0.0, fmt::format("{}.adam_eps must be >= 0, got {}", a, adam_eps));
-  Check(rmsprop_alpha >= 0.0 && rmsprop_alpha < 1.0,
-        fmt::format("{}.rmsprop_alpha must be in [0, 1), got {}", a, rmsprop_alpha));
-  Check(rmsprop_eps >= 0.0, fmt::format("{}.rmsprop_eps must be >= 0, got {}", a, rmsprop_eps));
-  Check(batch_size >= 1, fmt::format("{}.batch_size must be >= 1, got {}", a, batch_size));
-  Check(buffer_size >= 1, fmt::format("{}.buffer_size must be >= 1, got {}", a, buffer_size));
-  Check(learning_starts >= 0,
-        fmt::format("{}.learning_starts must be >= 0, got {}", a, learning_starts));
-  Check(train_freq >= 1, fmt::format("{}.train_freq must be >= 1, got {}", a, train_freq));
-  Check(gradient_steps >= 1 || gradient_steps == -1,
-        fmt::format("{}.gradient_steps must be >= 1 or -1 (one per env step), got {}", a,
-                    gradient_steps));
-  Check(target_update_interval >= 1,
-        fmt::format("{}.target_update_interval must be >= 1, got {}", a, target_update_interval));
-  Check(tau > 0.0 && tau <= 1.0, fmt::format("{}.tau must be in (0, 1], got {}", a, tau));
-  Check(n_step >= 1, fmt::format("{}.n_step must be >= 1, got {}", a, n_step));
-  Check(per_alpha >= 0.0, fmt::format("{}.per_alpha must be >= 0, got {}", a, per_alpha));
-  Check(per_beta0 >= 0.0 && per_beta0 <= 1.0,
-        fmt::format("{}.per_beta0 must be in [0, 1], got {}", a, per_beta0));
-  Check(per_beta_steps >= 0,
-        fmt::format("{}.per_beta_steps must be >= 0, got {}", a, per_beta_steps));
-  Check(
-      Finite(max_grad_norm),
-      fmt::format("{}.max_grad_norm must be finite (<= 0: no clipping), got {}", a, max_grad_norm));
-  Check(exploration_fraction > 0.0 && exploration_fraction <= 1.0,
-        fmt::format("{}.exploration_fraction must be in (0, 1], got {}", a, exploration_fraction));
-  Check(exploration_initial_eps >= 0.0 && exploration_initial_eps <= 1.0,
-        fmt::format("{}.exploration_initial_eps must be in [0, 1], got {}", a,
-                    exploration_initial_eps));
-  Check(
-      exploration_final_eps >= 0.0 && exploration_final_eps <= 1.0,
-      fmt::format("{}.exploration_final_eps must be in [0, 1], got {}", a, exploration_final_eps));
-  Check(Finite(reward_shift),
-        fmt::format("{}.reward_shift must be a finite number, got {}", a, reward_shift));
+  Require(gamma >= 0.0 && gamma <= 1.0, "{}.gamma must be in [0, 1], got {}", a, gamma);
+  Require(lr > 0.0 && Finite(lr), "{}.lr must be a finite number > 0, got {}", a, lr);
+  Require(optimizer == "adam" || optimizer == "rmsprop",
+          "{}.optimizer must be adam or rmsprop, got '{}'", a, optimizer);
+  Require(adam_eps >= 0.0, "{}.adam_eps must be >= 0, got {}", a, adam_eps);
+  Require(rmsprop_alpha >= 0.0 && rmsprop_alpha < 1.0, "{}.rmsprop_alpha must be in [0, 1), got {}",
+          a, rmsprop_alpha);
+  Require(rmsprop_eps >= 0.0, "{}.rmsprop_eps must be >= 0, got {}", a, rmsprop_eps);
+  ValidateReplaySchedule(a, batch_size, buffer_size, learning_starts, train_freq, gradient_steps);
+  Require(target_update_interval >= 1, "{}.target_update_interval must be >= 1, got {}", a,
+          target_update_interval);
+  Require(tau > 0.0 && tau <= 1.0, "{}.tau must be in (0, 1], got {}", a, tau);
+  Require(n_step >= 1, "{}.n_step must be >= 1, got {}", a, n_step);
+  Require(per_alpha >= 0.0, "{}.per_alpha must be >= 0, got {}", a, per_alpha);
+  Require(per_beta0 >= 0.0 && per_beta0 <= 1.0, "{}.per_beta0 must be in [0, 1], got {}", a,
+          per_beta0);
+  Require(per_beta_steps >= 0, "{}.per_beta_steps must be >= 0, got {}", a, per_beta_steps);
+  Require(Finite(max_grad_norm), "{}.max_grad_norm must be finite (<= 0: no clipping), got {}", a,
+          max_grad_norm);
+  ValidateEpsilonSchedule(a, exploration_fraction, exploration_initial_eps, exploration_final_eps);
+  Require(Finite(reward_shift), "{}.reward_shift must be a finite number, got {}", a, reward_shift);
   net.Validate();
 }
 
@@ -106,9 +85,9 @@ ValueAgent::ValueAgent(const ValueAgentConfig& config, AlgoContext& context, std
       sample_rng_(context.net_rng),
       profile_(context.profile) {
   config_.Validate(name_);
-  Check(env_.action_space.kind() == Space::Kind::kDiscrete,
-        fmt::format("{} needs a Discrete action space, {} has {}", name_, env_.id,
-                    env_.action_space.ToString()));
+  Require(env_.action_space.kind() == Space::Kind::kDiscrete,
+          "{} needs a Discrete action space, {} has {}", name_, env_.id,
+          env_.action_space.ToString());
   obs_shape_ = ValueInputShape(env_.observation_space, name_);
   num_actions_ = env_.action_space.n();
   epsilon_ = config_.exploration_initial_eps;
@@ -303,59 +282,18 @@ OffPolicySchedule ValueAgent::schedule() const {
   return s;
 }
 
-void ValueAgent::Save(const std::filesystem::path& dir) const {
-  torch::serialize::OutputArchive archive;
-  torch::serialize::OutputArchive net, target, optim;
-  online_->save(net);
-  target_->save(target);
-  optimizer_->save(optim);
-  archive.write("q_net", net);
-  archive.write("q_target", target);
-  archive.write("optimizer", optim);
-  auto counters =
-      torch::tensor({num_updates_, num_env_calls_, num_target_updates_, env_steps_}, torch::kInt64);
-  archive.write("counters", counters);
-  archive.write("epsilon", torch::tensor({epsilon_}, torch::kFloat64));
-  archive.write("explore_rng", RngToTensor(explore_rng_.state()));
-  archive.write("sample_rng", RngToTensor(sample_rng_.state()));
-  SaveExtra(archive);
-  archive.save_to((dir / (name_ + ".pt")).string());
-}
-
-void ValueAgent::Load(const std::filesystem::path& dir) {
-  const std::string path = (dir / (name_ + ".pt")).string();
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(path);
-    torch::serialize::InputArchive net, target, optim;
-    archive.read("q_net", net);
-    archive.read("q_target", target);
-    archive.read("optimizer", optim);
-    online_->load(net);
-    target_->load(target);
-    optimizer_->load(optim);
-    torch::Tensor counters, epsilon, rng, sample;
-    archive.read("counters", counters);
-    archive.read("epsilon", epsilon);
-    archive.read("explore_rng", rng);
-    archive.read("sample_rng", sample);
-    Check(counters.numel() == 4, "counters must hold 4 values");
-    const auto* c = counters.data_ptr<int64_t>();
-    num_updates_ = c[0];
-    num_env_calls_ = c[1];
-    num_target_updates_ = c[2];
-    env_steps_ = c[3];
-    epsilon_ = epsilon.data_ptr<double>()[0];
-    explore_rng_.set_state(RngFromTensor(rng, "explore_rng"));
-    sample_rng_.set_state(RngFromTensor(sample, "sample_rng"));
-    LoadExtra(archive);
-  } catch (const Error& e) {
-    throw Error(fmt::format("{}: {}", path, e.what()));
-  } catch (const c10::Error& e) {
-    throw Error(fmt::format("{}: not a {} checkpoint for this config ({})", path, name_,
-                            e.what_without_backtrace()));
-  }
-  for (auto& p : target_->parameters()) p.requires_grad_(false);
+void ValueAgent::DeclareState(nets::StateDict& state) {
+  state.AddModule("q_net", *online_);
+  state.AddModule("q_target", *target_, /*frozen=*/true);
+  state.AddOptimizer("optimizer", *optimizer_);
+  state.AddInt("num_updates", num_updates_);
+  state.AddInt("num_env_calls", num_env_calls_);
+  state.AddInt("num_target_updates", num_target_updates_);
+  state.AddInt("env_steps", env_steps_);
+  state.AddReal("epsilon", epsilon_);
+  state.AddRng("explore_rng", explore_rng_);
+  state.AddRng("sample_rng", sample_rng_);
+  DeclareExtraState(state);
 }
 
 }  // namespace bellman::algos

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "bellman/algos/algorithm.h"
 #include "bellman/core/error.h"
 #include "bellman/io/atomic_file.h"
 #include "bellman/io/checksum.h"
@@ -76,6 +77,21 @@ void HexBytes(const std::string& hex, void* data, size_t n) {
   auto* p = static_cast<unsigned char*>(data);
   for (size_t i = 0; i < n; ++i) {
     p[i] = static_cast<unsigned char>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
+  }
+}
+
+void SaveAlgorithmState(algos::Algorithm& algo, const std::string& algo_name, const fs::path& dir) {
+  io::WriteFileAtomic(dir / (algo_name + ".pt"), algos::SaveState(algo));
+}
+
+void LoadAlgorithmState(algos::Algorithm& algo, const std::string& algo_name, const fs::path& dir) {
+  const fs::path path = dir / (algo_name + ".pt");
+  const std::string bytes = io::ReadFile(path);
+  try {
+    algos::LoadState(algo, bytes);
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: {} (not a {} checkpoint for this config?)", path.string(),
+                            e.what(), algo_name));
   }
 }
 

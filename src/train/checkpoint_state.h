@@ -10,6 +10,10 @@
 
 #include "bellman/core/rng.h"
 
+namespace bellman::algos {
+class Algorithm;
+}
+
 namespace bellman::train {
 
 std::string HexDouble(double x);
@@ -18,6 +22,14 @@ nlohmann::json RngToJson(const RngState& s);
 RngState RngFromJson(const nlohmann::json& j);
 std::string BytesHex(const void* data, size_t n);
 void HexBytes(const std::string& hex, void* data, size_t n);
+
+// The algorithm's declared state (algos::SaveState) as <dir>/<algo_name>.pt, written
+// atomically (the manifest then covers it), and back. Errors name the file: "<path>: q_net:
+// missing", "<path>: not a state archive (...)".
+void SaveAlgorithmState(algos::Algorithm& algo, const std::string& algo_name,
+                        const std::filesystem::path& dir);
+void LoadAlgorithmState(algos::Algorithm& algo, const std::string& algo_name,
+                        const std::filesystem::path& dir);
 
 // manifest.json for every regular file now in `dir`.
 void WriteManifest(const std::filesystem::path& dir, int64_t step);

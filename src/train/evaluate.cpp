@@ -118,7 +118,7 @@ Policy::Policy(const std::string& checkpoint) : impl_(std::make_unique<Impl>()) 
                                              .total_timesteps = impl_->tc.n_timesteps,
                                              .net_rng = streams.net,
                                              .explore_rng = streams.explore});
-  impl_->algo->Load(ckpt);
+  LoadAlgorithmState(*impl_->algo, impl_->tc.algo, ckpt);
 }
 
 Policy::~Policy() = default;

@@ -85,7 +85,7 @@ class Run {
 
   void Resume(const fs::path& ckpt) {
     VerifyCheckpointOrPointBack(ckpt, "bellman train --resume");
-    algo_->Load(ckpt);
+    LoadAlgorithmState(*algo_, tc_.algo, ckpt);
     learner_->Load(ckpt);
     json s = json::parse(io::ReadFile(ckpt / "trainer_state.json"));
     env_steps_ = s.at("env_steps").get<int64_t>();
@@ -354,7 +354,7 @@ class Run {
 
   void Checkpoint(io::CheckpointStore& store, double elapsed) {
     store.Save(env_steps_, [&](const fs::path& dir) {
-      algo_->Save(dir);
+      SaveAlgorithmState(*algo_, tc_.algo, dir);
       learner_->Save(dir);
       json envs = json::array();
       for (size_t i = 0; i < envs_.size(); ++i) {

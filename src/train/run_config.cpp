@@ -13,6 +13,7 @@
 #include "bellman/core/config.h"
 #include "bellman/core/error.h"
 #include "bellman/core/suggest.h"
+#include "bellman/core/validate.h"
 #include "bellman/envs/env_args.h"
 #include "bellman/envs/registry.h"
 
@@ -182,24 +183,20 @@ Streams MakeStreams(int64_t seed) {
 }
 
 void TrainConfig::Validate() const {
-  auto check = [](bool ok, const std::string& msg) {
-    if (!ok) throw Error(msg);
-  };
-  check(n_timesteps >= 1, fmt::format("n_timesteps must be >= 1, got {}", n_timesteps));
-  check(num_envs >= 1, fmt::format("num_envs must be >= 1, got {}", num_envs));
-  check(eval_freq >= 0, fmt::format("eval_freq must be >= 0, got {}", eval_freq));
-  check(eval_episodes >= 1, fmt::format("eval_episodes must be >= 1, got {}", eval_episodes));
-  check(final_eval_episodes >= 1,
-        fmt::format("final_eval_episodes must be >= 1, got {}", final_eval_episodes));
-  check(log_interval >= 1, fmt::format("log_interval must be >= 1, got {}", log_interval));
-  check(checkpoint_freq >= 0, fmt::format("checkpoint_freq must be >= 0, got {}", checkpoint_freq));
-  check(keep_checkpoints >= 0,
-        fmt::format("keep_checkpoints must be >= 0, got {}", keep_checkpoints));
-  check(torch_threads >= 1, fmt::format("torch_threads must be >= 1, got {}", torch_threads));
-  check(seed >= 0, fmt::format("seed must be >= 0, got {}", seed));
-  check(max_episode_steps >= -1,
-        fmt::format("max_episode_steps must be -1 (the env's own), 0 (none) or > 0, got {}",
-                    max_episode_steps));
+  Require(n_timesteps >= 1, "n_timesteps must be >= 1, got {}", n_timesteps);
+  Require(num_envs >= 1, "num_envs must be >= 1, got {}", num_envs);
+  Require(eval_freq >= 0, "eval_freq must be >= 0, got {}", eval_freq);
+  Require(eval_episodes >= 1, "eval_episodes must be >= 1, got {}", eval_episodes);
+  Require(final_eval_episodes >= 1, "final_eval_episodes must be >= 1, got {}",
+          final_eval_episodes);
+  Require(log_interval >= 1, "log_interval must be >= 1, got {}", log_interval);
+  Require(checkpoint_freq >= 0, "checkpoint_freq must be >= 0, got {}", checkpoint_freq);
+  Require(keep_checkpoints >= 0, "keep_checkpoints must be >= 0, got {}", keep_checkpoints);
+  Require(torch_threads >= 1, "torch_threads must be >= 1, got {}", torch_threads);
+  Require(seed >= 0, "seed must be >= 0, got {}", seed);
+  Require(max_episode_steps >= -1,
+          "max_episode_steps must be -1 (the env's own), 0 (none) or > 0, got {}",
+          max_episode_steps);
 }
 
 std::string PresetPath(const std::string& algo, const std::string& env) {

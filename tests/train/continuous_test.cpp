@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -101,6 +102,34 @@ TEST_P(ContinuousFamily, TrainsAndResumesBitForBit) {
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, ContinuousFamily, ::testing::ValuesIn(Cases()),
                          [](const auto& info) { return info.param.name; });
+
+// profile: true splits the continuous family's updates (timed by ContinuousAgent, not by the
+// algorithm files) into forward, backward, optimizer and polyak, each seen; the split sums to
+// no more than the whole update phase.
+TEST(ContinuousFamily, ProfileSplitsTheUpdate) {
+  for (const std::string algo : {"td3", "sac", "dsac_t"}) {
+    SCOPED_TRACE(algo);
+    test::TempDir tmp;
+    Case c{
+        algo,
+        algo,
+        "Pendulum-v1",
+        {algo + ".learning_starts=300", algo + ".batch_size=32", algo + ".hidden_sizes=[32, 32]"}};
+    TrainOptions o = Small(c, tmp / "run");
+    o.overrides.push_back("profile=true");
+    o.overrides.push_back("n_timesteps=800");
+    const TrainResult r = Train(o);
+    std::map<std::string, double> p(r.profile.begin(), r.profile.end());
+    for (const char* phase : {"forward", "backward", "optimizer", "polyak"}) {
+      ASSERT_TRUE(p.count(phase)) << phase;
+      EXPECT_GT(p.at(phase), 0.0) << phase;
+    }
+    // The rest of the trainer's update phase (what the algorithm's split does not cover) is
+    // small and not negative: the split does not count any time twice.
+    ASSERT_TRUE(p.count("update_other"));
+    EXPECT_GE(p.at("update_other"), -1e-3);
+  }
+}
 
 TEST(ContinuousFamily, ErrorsNameTheValue) {
   auto expect_error = [](const std::string& algo, const std::string& env,

@@ -15,10 +15,19 @@
 #include <vector>
 
 #include "bellman/algos/algorithm.h"
-#include "bellman/nets/fused_mlp.h"
-#include "bellman/nets/mlp.h"
+#include "bellman/core/phase_timer.h"
+#include "bellman/nets/mlp_net.h"
+#include "bellman/nets/squashed_gaussian.h"
+#include "bellman/nets/state_dict.h"
 
 namespace bellman::algos {
+
+// The family's networks live in nets/ (mlp_net.h, squashed_gaussian.h).
+using nets::FrozenParams;
+using nets::MlpNet;
+using nets::MlpNetImpl;
+using nets::SquashedGaussian;
+using nets::StandardNormal;
 
 // The keys every continuous off-policy algorithm has (SB3's OffPolicyAlgorithm defaults for
 // TD3/SAC). Algorithm configs derive from it and add theirs.
@@ -62,52 +71,12 @@ struct ContinuousAgentConfig {
   }
 };
 
-// An MLP that is a FusedMlp on the CPU fast path and a plain Mlp otherwise (same function, same
-// initial weights for the same Rng).
-class MlpNetImpl : public torch::nn::Module {
- public:
-  MlpNetImpl(const nets::MlpOptions& options, Rng& rng, bool fused);
-  torch::Tensor forward(const torch::Tensor& x);
-  // A new net with a copy of the parameters (a target network; its parameters need no grad).
-  std::shared_ptr<MlpNetImpl> CloneTarget() const;
-  const nets::MlpOptions& options() const { return options_; }
-  // Linear layers in order (views into the parameters).
-  std::vector<nets::LinearView> linears() const {
-    return fused_ ? fast_->linears() : plain_->linears();
-  }
-
- private:
-  nets::MlpOptions options_;
-  bool fused_;
-  nets::Mlp plain_ = nullptr;
-  nets::FusedMlp fast_ = nullptr;
-};
-TORCH_MODULE(MlpNet);
-
-// While alive, the nets' parameters do not require grad (restored on destruction): the actor's
-// loss backpropagates through the critics to the actions only, without computing the critics'
-// weight gradients that the actor step would discard (the actor's update is the same).
-class FrozenParams {
- public:
-  explicit FrozenParams(const std::vector<MlpNet>& nets);
-  ~FrozenParams();
-  FrozenParams(const FrozenParams&) = delete;
-  FrozenParams& operator=(const FrozenParams&) = delete;
-
- private:
-  std::vector<torch::Tensor> params_;
-};
-
 // Float observations for the networks of the continuous family and PPO: FloatObsDim checks that
 // the env's observation space is a float32 or float64 Box (a bellman::Error naming `algo` and
 // the space otherwise) and returns its flat size; FloatObsTensor views n rows as [n, dim]
 // float32 (float64 rows are converted; float32 rows are not copied).
 int64_t FloatObsDim(const EnvSpec& env, const std::string& algo);
 torch::Tensor FloatObsTensor(const Space& space, const void* obs, int64_t n, int64_t dim);
-
-// A float32 tensor of the given shape filled with standard normal draws from rng, in row-major
-// order (exploration and reparameterisation noise come from an explicit Rng, DESIGN.md).
-torch::Tensor StandardNormal(Rng& rng, at::IntArrayRef shape);
 
 class ContinuousAgent : public OffPolicyAlgorithm {
  public:
@@ -118,9 +87,11 @@ class ContinuousAgent : public OffPolicyAlgorithm {
   std::span<const float> td_errors() const override { return {}; }
   Metrics Stats() const override;
   OffPolicySchedule schedule() const override;
-  void Save(const std::filesystem::path& dir) const final;
-  void Load(const std::filesystem::path& dir) final;
+  // Counters and generators, then the subclass's DeclareModules.
+  void DeclareState(nets::StateDict& state) final;
   Metrics ProfileSeconds() const override;
+  // Times the subclass's Learn (profile: forward = the update's time outside the timed phases).
+  Metrics Update(const Batch& batch) final;
 
  protected:
   ContinuousAgent(const ContinuousAgentConfig& config, AlgoContext& context, std::string name);
@@ -128,9 +99,10 @@ class ContinuousAgent : public OffPolicyAlgorithm {
   // Actions in [-1, 1] for obs [n, obs_dim] (no grad): deterministic when !explore; with
   // explore the algorithm's behaviour policy (noise, sampling) from explore_rng().
   virtual torch::Tensor PolicyActions(const torch::Tensor& obs, bool explore) = 0;
-  // The algorithm's networks and optimizers in the checkpoint archive.
-  virtual void SaveModules(torch::serialize::OutputArchive& archive) const = 0;
-  virtual void LoadModules(torch::serialize::InputArchive& archive) = 0;
+  // One gradient step of the algorithm on a sampled batch (OffPolicyAlgorithm::Update).
+  virtual Metrics Learn(const Batch& batch) = 0;
+  // The algorithm's networks, optimizers and own scalars for checkpoints.
+  virtual void DeclareModules(nets::StateDict& state) = 0;
 
   // A sampled batch as tensors: obs/next_obs [B, obs_dim] float32, action [B, dim] in [-1, 1],
   // reward [B], discount [B] (gamma^k, 0 at a terminal state).
@@ -155,11 +127,13 @@ class ContinuousAgent : public OffPolicyAlgorithm {
   Rng& update_rng() { return update_rng_; }
   Rng& net_rng() { return net_rng_; }
 
-  // Update bookkeeping for subclasses: call BeginUpdate at the top of Update and Lap(phase)
-  // after each phase ("forward", "backward", "optimizer", "target_update").
-  void BeginUpdate();
-  void Lap(int phase);
-  enum : int { kForward = 0, kBackward = 1, kOptimizer = 2, kTarget = 3 };
+  // One optimizer step on `loss`: zero_grad and backward (timed as "backward"), gradient
+  // clipping of `clip_params` to max_grad_norm when given, and step (timed as "optimizer").
+  // Returns the gradient norm before clipping (0 without clip_params).
+  double Step(torch::optim::Optimizer& optimizer, const torch::Tensor& loss,
+              const std::vector<torch::Tensor>* clip_params = nullptr, double max_grad_norm = 0.0);
+  // Times the rest of its scope as the target-network update ("polyak").
+  [[nodiscard]] PhaseTimer::Scope TimeTargetUpdate() { return timer_.Time(kTarget); }
   int64_t num_updates_ = 0;
 
  private:
@@ -175,19 +149,9 @@ class ContinuousAgent : public OffPolicyAlgorithm {
   Rng explore_rng_;
   Rng update_rng_;  // target smoothing / reparameterisation noise
   int64_t env_steps_ = 0;
-  bool profile_ = false;
-  double seconds_[4] = {0, 0, 0, 0};
-  std::chrono::steady_clock::time_point lap_;
+  enum : size_t { kForward = 0, kBackward = 1, kOptimizer = 2, kTarget = 3 };
+  PhaseTimer timer_;
 };
-
-// SAC's squashed Gaussian from the actor's output out = [mu, raw log std] ([B, 2d]) and
-// eps ~ N(0, I) ([B, d]), as ONE autograd node (CPU float32):
-//   a = tanh(mu + exp(s) * eps), s = clamp(raw, log_std_min, log_std_max)
-//   log_prob = sum_j log N(u_j; mu_j, exp(s_j)) - log(1 - a_j^2 + 1e-6)   (Haarnoja 2018, eq. 21)
-// Returns {a [B, d], log_prob [B]}; the gradients flow to `out` only.
-std::pair<torch::Tensor, torch::Tensor> SquashedGaussian(const torch::Tensor& out,
-                                                         const torch::Tensor& eps,
-                                                         double log_std_min, double log_std_max);
 
 // The soft TD target y = r + discount * (min_k Q_k - alpha * log pi) in one loop (no grad):
 // next_q holds each target critic's [B] or [B, 1] values at (s', a'~), alpha is [1].
@@ -244,9 +208,8 @@ class SoftAgent : public ContinuousAgent {
   torch::Tensor Alpha() const { return torch::exp(log_ent_coef_.detach()); }
   // One step of the actor on `loss`.
   void StepActor(const torch::Tensor& loss);
-  // The actor, its optimizer and the temperature in a checkpoint.
-  void SaveSoft(torch::serialize::OutputArchive& archive) const;
-  void LoadSoft(torch::serialize::InputArchive& archive);
+  // The actor, its optimizer and the temperature for checkpoints.
+  void DeclareSoftState(nets::StateDict& state);
 
   const SoftConfig& soft_config() const { return soft_; }
 
@@ -261,15 +224,5 @@ class SoftAgent : public ContinuousAgent {
   torch::Tensor log_ent_coef_;
   std::unique_ptr<torch::optim::Optimizer> ent_optimizer_;  // null for a fixed ent_coef
 };
-
-// Module `m` as a sub-archive `key` of `archive`, and back.
-void PutModule(torch::serialize::OutputArchive& archive, const std::string& key,
-               const torch::nn::Module& m);
-void GetModule(torch::serialize::InputArchive& archive, const std::string& key,
-               torch::nn::Module& m);
-void PutOptimizer(torch::serialize::OutputArchive& archive, const std::string& key,
-                  const torch::optim::Optimizer& o);
-void GetOptimizer(torch::serialize::InputArchive& archive, const std::string& key,
-                  torch::optim::Optimizer& o);
 
 }  // namespace bellman::algos

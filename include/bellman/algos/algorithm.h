@@ -3,16 +3,17 @@
 // <torch/torch.h>.
 //
 // An algorithm owns its networks, optimizer, counters and its exploration generator; it never
-// touches envs, the replay buffer or files other than its own checkpoint files (DESIGN.md).
+// touches envs, the replay buffer or files: it declares its state (DeclareState) and train/
+// writes that through io's atomic files and checksums (docs/architecture.md).
 #pragma once
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,10 @@
 #include "bellman/core/rng.h"
 #include "bellman/replay/batch.h"
 #include "bellman/replay/replay_buffer.h"
+
+namespace bellman::nets {
+class StateDict;  // bellman/nets/state_dict.h (torch)
+}
 
 namespace bellman::algos {
 
@@ -52,9 +57,9 @@ class Algorithm {
   virtual std::vector<std::string> metric_names() const = 0;
   // Extra scalars for logs (e.g. the exploration rate).
   virtual Metrics Stats() const = 0;
-  // Writes/reads the algorithm's files (nets, optimizer, counters, generator) in `dir`.
-  virtual void Save(const std::filesystem::path& dir) const = 0;
-  virtual void Load(const std::filesystem::path& dir) = 0;
+  // Declares everything a checkpoint holds (networks, optimizers, counters, generators, a
+  // rollout in progress) by name, once: the same list saves and loads (nets::StateDict).
+  virtual void DeclareState(nets::StateDict& state) = 0;
   // With AlgoContext::profile: seconds spent so far in each phase of an update ("forward",
   // "backward", "optimizer") and of OnEnvStep ("target_update"). Empty when profiling is off.
   virtual Metrics ProfileSeconds() const { return {}; }
@@ -119,9 +124,30 @@ AlgoRegistration MakeRegistration(const std::string& name, Config defaults = Con
       }};
 }
 
-// Registered algorithms ("dqn"), sorted by name.
+// Checks of keys that several algorithm configs share; each throws bellman::Error naming
+// "<algo>.<key>" and the value (core/validate.h).
+void ValidateReplaySchedule(const std::string& algo, int64_t batch_size, int64_t buffer_size,
+                            int64_t learning_starts, int64_t train_freq, int64_t gradient_steps);
+void ValidateEpsilonSchedule(const std::string& algo, double fraction, double initial_eps,
+                             double final_eps);
+
+// The algorithm's declared state as bytes (a torch archive), and back. LoadState throws
+// bellman::Error naming the entry that is missing or does not fit this config.
+std::string SaveState(Algorithm& algo);
+void LoadState(Algorithm& algo, std::string_view bytes);
+
+// Registered algorithms ("dqn"), sorted by name. Each algorithm file registers itself with
+// BELLMAN_REGISTER_ALGORITHMS (below); the build lists every such file (docs/architecture.md).
 const std::vector<AlgoRegistration>& AlgoRegistry();
 // Throws bellman::Error for an unknown name, suggesting the nearest one.
 const AlgoRegistration& FindAlgo(const std::string& name);
+
+// Opens the registration function of an algorithm file: CMakeLists.txt finds every line
+// `BELLMAN_REGISTER_ALGORITHMS(id)` in src/algos/*.cpp and calls RegisterAlgorithms_<id> from a
+// generated source, so a new algorithm is one file (+ preset + test) and no list to edit. The
+// body appends the file's registrations to `registry`:
+//   BELLMAN_REGISTER_ALGORITHMS(qrdqn) { registry.push_back(MakeRegistration<...>("qrdqn")); }
+#define BELLMAN_REGISTER_ALGORITHMS(id) \
+  void RegisterAlgorithms_##id(std::vector<::bellman::algos::AlgoRegistration>& registry)
 
 }  // namespace bellman::algos

@@ -45,12 +45,12 @@ struct DqnConfig : ValueAgentConfig {
   }
   bool classification() const { return loss == "hl_gauss" || loss == "two_hot"; }
   // Throws bellman::Error naming the key: "dqn.gamma must be in [0, 1], got 1.5".
-  void Validate() const;
+  void Validate(const std::string& algo = "dqn") const;
 };
 
 class Dqn final : public ValueAgent {
  public:
-  Dqn(const DqnConfig& config, AlgoContext context);
+  Dqn(const DqnConfig& config, AlgoContext context, const std::string& name = "dqn");
 
   // The TD target of Mnih et al. 2015 (eq. 2 / Algorithm 1: y = r + gamma max_a' Q_target(s', a'))
   // or Double DQN (van Hasselt et al. 2016, eq. 4: y = r + gamma Q_target(s', argmax_a Q(s', a))),

@@ -15,6 +15,7 @@
 
 #include "bellman/algos/algorithm.h"
 #include "bellman/nets/q_network.h"
+#include "bellman/nets/state_dict.h"
 
 namespace bellman::algos {
 
@@ -99,8 +100,7 @@ class ValueAgent : public OffPolicyAlgorithm {
   std::vector<std::string> metric_names() const override { return {"loss", "q_mean"}; }
   Metrics Stats() const override;
   OffPolicySchedule schedule() const override;
-  void Save(const std::filesystem::path& dir) const override;
-  void Load(const std::filesystem::path& dir) override;
+  void DeclareState(nets::StateDict& state) override;
   Metrics ProfileSeconds() const override;
 
   // Observations as the float32 network input [n, obs...]: float32 Box rows as they are (no
@@ -142,9 +142,8 @@ class ValueAgent : public OffPolicyAlgorithm {
   enum class Phase { kUpdate, kExplore, kEvaluate };
   virtual void BeforeForward(Phase /*phase*/) {}
 
-  // Extra state of a subclass (more networks) in the checkpoint archive.
-  virtual void SaveExtra(torch::serialize::OutputArchive& /*archive*/) const {}
-  virtual void LoadExtra(torch::serialize::InputArchive& /*archive*/) {}
+  // Extra state of a subclass (more networks, counters) for checkpoints.
+  virtual void DeclareExtraState(nets::StateDict& /*state*/) {}
 
   // Throws bellman::Error if t has a NaN or Inf, naming the tensor and the step.
   void CheckFinite(const torch::Tensor& t, const char* what) const;
@@ -190,15 +189,5 @@ class ValueAgent : public OffPolicyAlgorithm {
 // The network input shape of one observation row (Discrete: one-hot width), or a clear error
 // for spaces the DQN family does not take.
 std::vector<int64_t> ValueInputShape(const Space& space, const std::string& algo);
-
-}  // namespace bellman::algos
-
-namespace bellman::algos {
-
-// The registry entry of a ValueAgent algorithm (see MakeRegistration in algorithm.h).
-template <class Algo, class Config>
-AlgoRegistration ValueAgentRegistration(const std::string& name, Config defaults = Config()) {
-  return MakeRegistration<Algo, Config>(name, std::move(defaults));
-}
 
 }  // namespace bellman::algos

@@ -1,15 +1,17 @@
 // SAC's fused squashed-Gaussian node against the same formula in plain torch ops: values and
 // gradients (also through the log-std clamp).
+#include "bellman/nets/squashed_gaussian.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
 #include <numbers>
 
-#include "bellman/algos/actor_critic.h"
 #include "bellman/core/rng.h"
+#include "bellman/nets/mlp_net.h"
 
-namespace bellman::algos {
+namespace bellman::nets {
 namespace {
 
 TEST(SquashedGaussian, MatchesThePlainFormulaAndItsGradients) {
@@ -50,4 +52,4 @@ TEST(SquashedGaussian, MatchesThePlainFormulaAndItsGradients) {
 }
 
 }  // namespace
-}  // namespace bellman::algos
+}  // namespace bellman::nets
