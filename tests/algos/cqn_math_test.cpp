@@ -11,10 +11,9 @@
 #include <map>
 #include <string>
 
+#include "algos/math_fixture.h"
 #include "bellman/algos/algorithm.h"
-#include "bellman/envs/registry.h"
 #include "bellman/nets/state_dict.h"
-#include "bellman/replay/replay_buffer.h"
 
 namespace bellman::algos {
 namespace {
@@ -35,16 +34,11 @@ void SetCritic(torch::nn::Module& m, const float u[2][2]) {
 }
 
 std::map<std::string, double> LossOnOneTransition(bool double_q) {
-  const auto& reg = FindAlgo("cqn");
-  const YAML::Node cfg = YAML::Load(
+  auto algo = testing::MakeAlgo(
+      "cqn", "Pendulum-v1",
       std::string("{gamma: 0.5, lr: 1.0e-12, learning_starts: 0, batch_size: 4, hidden_sizes: [], "
                   "fast_path: false, levels: 2, bins_per_dim: 2, n_step: 1, double_q: ") +
-      (double_q ? "true" : "false") + "}");
-  auto algo = reg.make(reg.resolve(cfg), AlgoContext{.env = MakeEnv("Pendulum-v1")->spec(),
-                                                     .num_envs = 1,
-                                                     .total_timesteps = 1000,
-                                                     .net_rng = Rng(1),
-                                                     .explore_rng = Rng(2)});
+          (double_q ? "true" : "false") + "}");
   nets::StateDict state;
   algo->DeclareState(state);
   const float online[2][2] = {{1.0f, 0.0f}, {0.0f, 2.0f}};
@@ -52,29 +46,11 @@ std::map<std::string, double> LossOnOneTransition(bool double_q) {
   SetCritic(state.module("critic"), online);
   SetCritic(state.module("critic_target"), target);
 
-  ReplayConfig rc;
-  rc.capacity = 8;
-  rc.gamma = 0.5;
-  const EnvSpec spec = MakeEnv("Pendulum-v1")->spec();
-  ReplayBuffer buffer(rc, spec.observation_space, spec.action_space);
-  float obs[3] = {0.6f, 0.8f, -1.0f}, next[3] = {0.8f, 0.6f, 2.0f};
-  float action = -1.0f;  // -0.5 in [-1, 1]: bin 0 of [-1, 1], then bin 1 of [-1, 0]
-  double reward = 1.0;
-  uint8_t term = 0;
-  buffer.AddStep(TransitionRows{.n = 1,
-                                .obs = obs,
-                                .action = &action,
-                                .reward = &reward,
-                                .next_obs = next,
-                                .terminated = &term});
-  Batch batch;
-  Rng rng(0);
-  buffer.Sample(4, rng, batch);
-  std::map<std::string, double> m;
-  for (const auto& [name, value] : dynamic_cast<OffPolicyAlgorithm&>(*algo).Update(batch)) {
-    m[name] = value;
-  }
-  return m;
+  // Action -1 is -0.5 in [-1, 1]: bin 0 of [-1, 1], then bin 1 of [-1, 0].
+  return testing::UpdateMetrics(
+      *algo, testing::OneTransitionBatch("Pendulum-v1", {0.6f, 0.8f, -1.0f}, {-1.0f}, 1.0,
+                                         {0.8f, 0.6f, 2.0f},
+                                         /*terminated=*/false));
 }
 
 double Huber(double x) { return std::abs(x) <= 1.0 ? 0.5 * x * x : std::abs(x) - 0.5; }

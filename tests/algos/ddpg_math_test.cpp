@@ -8,10 +8,9 @@
 #include <map>
 #include <string>
 
+#include "algos/math_fixture.h"
 #include "bellman/algos/algorithm.h"
-#include "bellman/envs/registry.h"
 #include "bellman/nets/state_dict.h"
-#include "bellman/replay/replay_buffer.h"
 
 namespace bellman::algos {
 namespace {
@@ -38,15 +37,10 @@ void SetLinear(torch::nn::Module& module, const std::vector<float>& w, float b) 
 //   critic Q(s, a) = 2 a + 0.5, target critic Q'(s, a) = a + 2 (a in [-1, 1] units).
 // lr is tiny, so the critic step before the actor loss changes nothing visible.
 std::unique_ptr<Algorithm> MakeDdpg() {
-  const auto& reg = FindAlgo("ddpg");
-  const YAML::Node cfg = YAML::Load(
+  auto algo = testing::MakeAlgo(
+      "ddpg", "Pendulum-v1",
       "{gamma: 0.5, lr: 1.0e-12, learning_starts: 0, batch_size: 4, hidden_sizes: [], "
       "fast_path: false}");
-  auto algo = reg.make(reg.resolve(cfg), AlgoContext{.env = MakeEnv("Pendulum-v1")->spec(),
-                                                     .num_envs = 1,
-                                                     .total_timesteps = 1000,
-                                                     .net_rng = Rng(1),
-                                                     .explore_rng = Rng(2)});
   nets::StateDict state;
   algo->DeclareState(state);
   SetLinear(state.module("actor"), {0.f, 0.f, 0.f}, std::atanh(0.25f));
@@ -59,29 +53,9 @@ std::unique_ptr<Algorithm> MakeDdpg() {
 
 // One Update on rows that are all (s, a = 1.0 env units, r = 1, s', terminated).
 std::map<std::string, double> UpdateOnOneTransition(Algorithm& algo, bool terminated) {
-  ReplayConfig rc;
-  rc.capacity = 8;
-  rc.gamma = 0.5;
-  const EnvSpec spec = MakeEnv("Pendulum-v1")->spec();
-  ReplayBuffer buffer(rc, spec.observation_space, spec.action_space);
-  float obs[3] = {0.6f, 0.8f, -1.0f}, next[3] = {0.8f, 0.6f, 2.0f};
-  float action = 1.0f;
-  double reward = 1.0;
-  uint8_t term = terminated ? 1 : 0;
-  buffer.AddStep(TransitionRows{.n = 1,
-                                .obs = obs,
-                                .action = &action,
-                                .reward = &reward,
-                                .next_obs = next,
-                                .terminated = &term});
-  Batch batch;
-  Rng rng(0);
-  buffer.Sample(4, rng, batch);
-  auto* off = dynamic_cast<OffPolicyAlgorithm*>(&algo);
-  EXPECT_NE(off, nullptr);
-  std::map<std::string, double> m;
-  for (const auto& [name, value] : off->Update(batch)) m[name] = value;
-  return m;
+  return testing::UpdateMetrics(
+      algo, testing::OneTransitionBatch("Pendulum-v1", {0.6f, 0.8f, -1.0f}, {1.0f}, 1.0,
+                                        {0.8f, 0.6f, 2.0f}, terminated));
 }
 
 TEST(DdpgMath, CriticTargetUsesTheTargetActorAndCritic) {

@@ -13,10 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "algos/math_fixture.h"
 #include "bellman/algos/algorithm.h"
-#include "bellman/envs/registry.h"
 #include "bellman/nets/state_dict.h"
-#include "bellman/replay/replay_buffer.h"
 
 namespace bellman::algos {
 namespace {
@@ -46,45 +45,20 @@ void SetCritic(torch::nn::Module& m, const std::vector<float>& bias) {
 }
 
 std::unique_ptr<Algorithm> Make(const std::string& algo, const std::string& extra) {
-  const auto& reg = FindAlgo(algo);
-  const YAML::Node cfg = YAML::Load(
-      "{gamma: 0.5, lr: 1.0e-12, learning_starts: 0, batch_size: 4, hidden_sizes: [], "
-      "fast_path: false, bins_per_dim: 3, n_step: 1" +
-      extra + "}");
-  return reg.make(reg.resolve(cfg), AlgoContext{.env = MakeEnv("HalfCheetah-v4")->spec(),
-                                                .num_envs = 1,
-                                                .total_timesteps = 1000,
-                                                .net_rng = Rng(1),
-                                                .explore_rng = Rng(2)});
+  return testing::MakeAlgo(algo, "HalfCheetah-v4",
+                           "{gamma: 0.5, lr: 1.0e-12, learning_starts: 0, batch_size: 4, "
+                           "hidden_sizes: [], fast_path: false, bins_per_dim: 3, n_step: 1" +
+                               extra + "}");
 }
 
 // One Update on rows that are all (s, a, r = 1, s', not terminated) with a_d = -1 (bin 0) in
 // even dimensions and +1 (bin 2) in odd ones.
 std::map<std::string, double> UpdateOnOneTransition(Algorithm& algo) {
-  ReplayConfig rc;
-  rc.capacity = 8;
-  rc.gamma = 0.5;
-  const EnvSpec spec = MakeEnv("HalfCheetah-v4")->spec();
-  ReplayBuffer buffer(rc, spec.observation_space, spec.action_space);
-  std::vector<double> obs(17, 0.1), next(17, -0.2);
   std::vector<float> action(kDims);
   for (int d = 0; d < kDims; ++d) action[d] = d % 2 == 0 ? -1.0f : 1.0f;
-  double reward = 1.0;
-  uint8_t term = 0;
-  buffer.AddStep(TransitionRows{.n = 1,
-                                .obs = obs.data(),
-                                .action = action.data(),
-                                .reward = &reward,
-                                .next_obs = next.data(),
-                                .terminated = &term});
-  Batch batch;
-  Rng rng(0);
-  buffer.Sample(4, rng, batch);
-  auto* off = dynamic_cast<OffPolicyAlgorithm*>(&algo);
-  EXPECT_NE(off, nullptr);
-  std::map<std::string, double> m;
-  for (const auto& [name, value] : off->Update(batch)) m[name] = value;
-  return m;
+  return testing::UpdateMetrics(
+      algo, testing::OneTransitionBatch("HalfCheetah-v4", std::vector<float>(17, 0.1f), action, 1.0,
+                                        std::vector<float>(17, -0.2f), /*terminated=*/false));
 }
 
 double Huber(double x) { return std::abs(x) <= 1.0 ? 0.5 * x * x : std::abs(x) - 0.5; }

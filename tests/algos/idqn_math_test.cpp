@@ -9,10 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "algos/math_fixture.h"
 #include "bellman/algos/algorithm.h"
-#include "bellman/envs/registry.h"
 #include "bellman/nets/state_dict.h"
-#include "bellman/replay/replay_buffer.h"
 
 namespace bellman::algos {
 namespace {
@@ -31,42 +30,20 @@ void SetBias(torch::nn::Module& m, const std::vector<float>& bias) {
 
 // Biases [a0 head0, a0 head1, a1 head0, a1 head1].
 std::pair<double, double> LossOnOneTransition(bool terminated) {
-  const auto& reg = FindAlgo("idqn");
-  const YAML::Node cfg = YAML::Load(
+  auto algo = testing::MakeAlgo(
+      "idqn", "CartPole-v1",
       "{num_bellman_iterations: 2, gamma: 0.5, learning_starts: 0, batch_size: 4, "
       "net: {hidden_sizes: [], fast_path: false}}");
-  auto algo = reg.make(reg.resolve(cfg), AlgoContext{.env = MakeEnv("CartPole-v1")->spec(),
-                                                     .num_envs = 1,
-                                                     .total_timesteps = 1000,
-                                                     .net_rng = Rng(1),
-                                                     .explore_rng = Rng(2)});
   nets::StateDict state;
   algo->DeclareState(state);
   SetBias(state.module("q_net"), {0.5f, 1.0f, 7.0f, 7.0f});
   SetBias(state.module("anchor"), {1.0f, 8.0f, 3.0f, 8.0f});    // head 0: max 3
   SetBias(state.module("q_target"), {5.0f, 9.0f, 2.0f, 9.0f});  // head 0: max 5
 
-  ReplayConfig rc;
-  rc.capacity = 8;
-  rc.gamma = 0.5;
-  const EnvSpec spec = MakeEnv("CartPole-v1")->spec();
-  ReplayBuffer buffer(rc, spec.observation_space, spec.action_space);
-  float obs[4] = {0.1f, -0.2f, 0.3f, 0.4f}, next[4] = {0.2f, 0.1f, -0.4f, 0.5f};
-  int64_t action = 0;
-  double reward = 1.0;
-  uint8_t term = terminated ? 1 : 0;
-  buffer.AddStep(TransitionRows{.n = 1,
-                                .obs = obs,
-                                .action = &action,
-                                .reward = &reward,
-                                .next_obs = next,
-                                .terminated = &term});
-  Batch batch;
-  Rng rng(0);
-  buffer.Sample(4, rng, batch);
-  const Metrics m = dynamic_cast<OffPolicyAlgorithm&>(*algo).Update(batch);
-  EXPECT_EQ(m.at(0).first, "loss");
-  return {m.at(0).second, m.at(1).second};
+  const auto m = testing::UpdateMetrics(
+      *algo, testing::OneTransitionBatch("CartPole-v1", {0.1f, -0.2f, 0.3f, 0.4f}, {0.0f}, 1.0,
+                                         {0.2f, 0.1f, -0.4f, 0.5f}, terminated));
+  return {m.at("loss"), m.at("q_mean")};
 }
 
 double Huber(double x) { return std::abs(x) <= 1.0 ? 0.5 * x * x : std::abs(x) - 0.5; }

@@ -7,10 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "algos/math_fixture.h"
 #include "bellman/algos/algorithm.h"
-#include "bellman/envs/registry.h"
 #include "bellman/nets/state_dict.h"
-#include "bellman/replay/replay_buffer.h"
 
 namespace bellman::algos {
 namespace {
@@ -19,16 +18,11 @@ namespace {
 // are the output biases for every observation: bias[a * N + i] is quantile i of action a.
 std::unique_ptr<Algorithm> MakeQrDqn(bool double_q, const std::vector<float>& online_bias,
                                      const std::vector<float>& target_bias) {
-  const auto& reg = FindAlgo("qrdqn");
-  const YAML::Node cfg = YAML::Load(
+  auto algo = testing::MakeAlgo(
+      "qrdqn", "CartPole-v1",
       std::string("{num_quantiles: 2, kappa: 1.0, gamma: 0.5, learning_starts: 0, batch_size: 4, "
                   "max_grad_norm: 0, net: {hidden_sizes: [], fast_path: false}, double_q: ") +
-      (double_q ? "true" : "false") + "}");
-  auto algo = reg.make(reg.resolve(cfg), AlgoContext{.env = MakeEnv("CartPole-v1")->spec(),
-                                                     .num_envs = 1,
-                                                     .total_timesteps = 1000,
-                                                     .net_rng = Rng(1),
-                                                     .explore_rng = Rng(2)});
+          (double_q ? "true" : "false") + "}");
   nets::StateDict state;
   algo->DeclareState(state);
   torch::NoGradGuard no_grad;
@@ -51,30 +45,10 @@ std::unique_ptr<Algorithm> MakeQrDqn(bool double_q, const std::vector<float>& on
 // One Update on a batch whose rows are all the transition (s, a = 0, r = 1, s', terminated):
 // returns the loss metric (computed before the optimizer step) and q_mean.
 std::pair<double, double> LossOnOneTransition(Algorithm& algo, bool terminated) {
-  ReplayConfig rc;
-  rc.capacity = 8;
-  rc.gamma = 0.5;
-  const EnvSpec spec = MakeEnv("CartPole-v1")->spec();
-  ReplayBuffer buffer(rc, spec.observation_space, spec.action_space);
-  float obs[4] = {0.1f, -0.2f, 0.3f, 0.4f}, next[4] = {0.2f, 0.1f, -0.4f, 0.5f};
-  int64_t action = 0;
-  double reward = 1.0;
-  uint8_t term = terminated ? 1 : 0;
-  buffer.AddStep(TransitionRows{.n = 1,
-                                .obs = obs,
-                                .action = &action,
-                                .reward = &reward,
-                                .next_obs = next,
-                                .terminated = &term});
-  Batch batch;
-  Rng rng(0);
-  buffer.Sample(4, rng, batch);
-  auto* off = dynamic_cast<OffPolicyAlgorithm*>(&algo);
-  EXPECT_NE(off, nullptr);
-  const Metrics m = off->Update(batch);
-  EXPECT_EQ(m.at(0).first, "loss");
-  EXPECT_EQ(m.at(1).first, "q_mean");
-  return {m.at(0).second, m.at(1).second};
+  const auto m = testing::UpdateMetrics(
+      algo, testing::OneTransitionBatch("CartPole-v1", {0.1f, -0.2f, 0.3f, 0.4f}, {0.0f}, 1.0,
+                                        {0.2f, 0.1f, -0.4f, 0.5f}, terminated));
+  return {m.at("loss"), m.at("q_mean")};
 }
 
 // Online quantiles: a0 = [0.5, 1.5] (the action taken), a1 = [4, 6] (the online net's greedy
