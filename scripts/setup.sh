@@ -8,7 +8,7 @@ PKGS=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libtorch-dev libopenblas0-pthread libopenblas-dev
   pybind11-dev python3-dev python3-numpy python3-torch python3-pytest python3-matplotlib
-  libmujoco-dev
+  libmujoco-dev libhdf5-dev python3-h5py
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -81,5 +81,19 @@ expect_error "the newest intact checkpoint is $OUT/run/checkpoints/step_400 (ste
 diff -r -q "$OUT/run_before/checkpoints/step_400" "$OUT/run/checkpoints/step_400" > /dev/null ||
   { echo "FAIL: a failed resume changed an intact checkpoint"; fails=$((fails + 1)); }
 
+# Datasets: bad collect options, a folder that is no dataset, an existing dataset kept intact.
+expect_error "give exactly one of --episodes N or --steps N" collect --env CartPole-v1 \
+  --out "$OUT/ds"
+expect_error "--epsilon must be in [0, 1], got 2" collect --env CartPole-v1 --episodes 1 \
+  --epsilon 2 --out "$OUT/ds"
+expect_error "is not a Minari dataset folder" dataset info "$OUT/adir"
+"$B" collect --env CartPole-v1 --episodes 2 --out "$OUT/ds" > /dev/null
+expect_error "dataset folder '$OUT/ds' already exists" collect --env CartPole-v1 --episodes 1 \
+  --out "$OUT/ds"
+expect_error "does not fit Pendulum-v1" train --algo bc --env Pendulum-v1 --dataset "$OUT/ds" \
+  --run-dir "$OUT/offline"
+"$B" dataset info "$OUT/ds" | grep -q "episodes   2" ||
+  { echo "FAIL: the existing dataset changed"; fails=$((fails + 1)); }
+
 echo "cli_errors: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

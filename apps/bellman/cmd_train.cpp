@@ -41,6 +41,9 @@ void AddTrainCommands(CLI::App& app) {
   cmd->add_option("--config", o->config_path,
                   "YAML config (default: the preset configs/<algo>/<env>.yaml)");
   cmd->add_option("--seed", *seed, "root seed (default: the config's)");
+  cmd->add_option("--dataset", o->dataset,
+                  "learn offline from this Minari dataset folder or D4RL .hdf5 file; the env "
+                  "only evaluates (n_timesteps counts gradient steps)");
   cmd->add_option("--set", o->overrides,
                   "override a config key, e.g. --set dqn.lr=1e-3 --set n_timesteps=20000 "
                   "(repeatable; keys without a section go to the algorithm's)");

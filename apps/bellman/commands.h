@@ -9,6 +9,7 @@ namespace bellman::cli {
 void AddEnvsCommand(CLI::App& app);
 void AddSolveCommand(CLI::App& app);
 void AddBenchCommand(CLI::App& app);
-void AddTrainCommands(CLI::App& app);  // train, eval, enjoy
+void AddTrainCommands(CLI::App& app);    // train, eval, enjoy
+void AddDatasetCommands(CLI::App& app);  // collect, dataset info/export
 
 }  // namespace bellman::cli

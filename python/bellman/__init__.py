@@ -30,6 +30,7 @@ from bellman._bellman import (
     make_vec,
     train,
 )
+from bellman import datasets  # noqa: E402  (bellman.datasets.load)
 
 __all__ = [
     "Box",
@@ -52,4 +53,5 @@ __all__ = [
     "make",
     "make_vec",
     "train",
+    "datasets",
 ]

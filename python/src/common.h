@@ -109,6 +109,7 @@ void BindSpaces(py::module_& m);
 void BindEnv(py::module_& m);
 void BindVectorEnv(py::module_& m);
 void BindToyText(py::module_& m);
-void BindTrain(py::module_& m);  // python/src/train.cpp: bellman.train, bellman.load
+void BindTrain(py::module_& m);     // python/src/train.cpp: bellman.train, bellman.load
+void BindDatasets(py::module_& m);  // python/src/datasets.cpp: bellman.datasets.load
 
 }  // namespace bellman::python

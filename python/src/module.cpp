@@ -20,4 +20,5 @@ PYBIND11_MODULE(_bellman, m) {
   bellman::python::BindVectorEnv(m);
   bellman::python::BindToyText(m);
   bellman::python::BindTrain(m);
+  bellman::python::BindDatasets(m);
 }

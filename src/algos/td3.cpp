@@ -8,6 +8,12 @@
 //   critic loss = sum_k MSE(Q_k(s, a), y)
 //   every policy_delay updates: actor loss = -mean Q_1(s, pi(s)); Polyak update of all targets.
 // Exploration: pi(s) + N(0, action_noise), clipped to [-1, 1] (SB3's NormalActionNoise).
+//
+// TD3+BC (Fujimoto & Gu 2021, "A Minimalist Approach to Offline Reinforcement Learning", eq. 3
+// and Sec. 5) is TD3 with two changes, registered as `td3_bc` (CORL's defaults):
+//   actor loss = -lambda * mean Q_1(s, pi(s)) + mean (pi(s) - a)^2,
+//   lambda = bc_alpha / mean |Q_1(s, pi(s))| (no gradient through lambda);
+//   states normalised by the dataset's per-feature mean and std + 1e-3 (normalize_obs).
 #include <fmt/format.h>
 
 #include <cmath>
@@ -26,6 +32,8 @@ struct Td3Config : ContinuousAgentConfig {
   double target_noise_clip = 0.5;    // c
   double action_noise = 0.1;         // std of the Gaussian exploration noise, in [-1, 1] units
   int64_t n_critics = 2;             // 2: clipped double Q; 1: DDPG
+  double bc_alpha = 0.0;             // TD3+BC's alpha (0: plain TD3, no behaviour cloning term)
+  bool normalize_obs = false;        // normalise states by the dataset's statistics (offline)
 
   Td3Config() {
     lr = 1e-3;
@@ -40,6 +48,8 @@ struct Td3Config : ContinuousAgentConfig {
     v("target_noise_clip", target_noise_clip);
     v("action_noise", action_noise);
     v("n_critics", n_critics);
+    v("bc_alpha", bc_alpha);
+    v("normalize_obs", normalize_obs);
   }
 
   void Validate(const std::string& a) const {
@@ -52,6 +62,7 @@ struct Td3Config : ContinuousAgentConfig {
     Require(action_noise >= 0.0, "{}.action_noise must be >= 0, got {}", a, action_noise);
     Require(n_critics >= 1 && n_critics <= 10, "{}.n_critics must be in [1, 10], got {}", a,
             n_critics);
+    Require(bc_alpha >= 0.0, "{}.bc_alpha must be >= 0, got {}", a, bc_alpha);
   }
 };
 
@@ -59,6 +70,17 @@ class Td3 final : public ContinuousAgent {
  public:
   Td3(const Td3Config& config, AlgoContext context, const std::string& name)
       : ContinuousAgent(config, context, name), config_(config) {
+    // Without the dataset's statistics (a checkpoint being loaded for evaluation), 0 and 1
+    // until the checkpoint's obs_mean / obs_std replace them.
+    if (config_.normalize_obs && !context.dataset_obs_mean.empty()) {
+      std::vector<float> mean(context.dataset_obs_mean.begin(), context.dataset_obs_mean.end());
+      std::vector<float> std(context.dataset_obs_std.begin(), context.dataset_obs_std.end());
+      obs_mean_ = torch::tensor(mean).unsqueeze(0);
+      obs_std_ = (torch::tensor(std) + 1e-3f).unsqueeze(0);  // TD3+BC's eps
+    } else {
+      obs_mean_ = torch::zeros({1, obs_dim()});
+      obs_std_ = torch::ones({1, obs_dim()});
+    }
     // Parameter draws: actor, then each critic (targets are copies).
     actor_ = MakeNet(config_.hidden_sizes, action_dim(), /*with_action=*/false);
     std::vector<torch::Tensor> critic_params;
@@ -78,7 +100,11 @@ class Td3 final : public ContinuousAgent {
 
   Metrics Learn(const Batch& batch) override {
     ++num_updates_;  // SB3 counts first, then checks the delay
-    const BatchTensors t = Tensors(batch);
+    BatchTensors t = Tensors(batch);
+    if (config_.normalize_obs) {
+      t.obs = Normalize(t.obs);
+      t.next_obs = Normalize(t.next_obs);
+    }
     const int64_t b = batch.size();
     torch::Tensor td_target;
     {
@@ -114,7 +140,13 @@ class Td3 final : public ContinuousAgent {
     if (num_updates_ % config_.policy_delay == 0) {
       const FrozenParams frozen({critics_[0]});
       torch::Tensor pi = torch::tanh(actor_->forward(t.obs));
-      torch::Tensor actor_loss = -critics_[0]->forward(torch::cat({t.obs, pi}, 1)).mean();
+      torch::Tensor q_pi = critics_[0]->forward(torch::cat({t.obs, pi}, 1));
+      torch::Tensor actor_loss = -q_pi.mean();
+      if (config_.bc_alpha > 0.0) {
+        const torch::Tensor lambda =
+            static_cast<float>(config_.bc_alpha) / q_pi.abs().mean().detach();
+        actor_loss = lambda * actor_loss + torch::mse_loss(pi, t.action);
+      }
       last_actor_loss_ = actor_loss.item<double>();
       if (!std::isfinite(last_actor_loss_)) CheckFinite(actor_loss, "actor_loss");
       Step(*actor_optimizer_, actor_loss);
@@ -130,8 +162,10 @@ class Td3 final : public ContinuousAgent {
   }
 
  private:
+  torch::Tensor Normalize(const torch::Tensor& obs) const { return (obs - obs_mean_) / obs_std_; }
+
   torch::Tensor PolicyActions(const torch::Tensor& obs, bool explore) override {
-    torch::Tensor u = torch::tanh(actor_->forward(obs));
+    torch::Tensor u = torch::tanh(actor_->forward(config_.normalize_obs ? Normalize(obs) : obs));
     if (explore && config_.action_noise > 0.0) {
       u = (u + StandardNormal(explore_rng(), {obs.size(0), action_dim()}) *
                    static_cast<float>(config_.action_noise))
@@ -150,6 +184,8 @@ class Td3 final : public ContinuousAgent {
     state.AddOptimizer("actor_optimizer", *actor_optimizer_);
     state.AddOptimizer("critic_optimizer", *critic_optimizer_);
     state.AddReal("actor_loss", last_actor_loss_);
+    state.AddTensor("obs_mean", obs_mean_);
+    state.AddTensor("obs_std", obs_std_);
   }
 
   Td3Config config_;
@@ -159,7 +195,8 @@ class Td3 final : public ContinuousAgent {
   std::vector<MlpNet> critic_targets_;
   std::unique_ptr<torch::optim::Optimizer> actor_optimizer_;
   std::unique_ptr<torch::optim::Optimizer> critic_optimizer_;
-  double last_actor_loss_ = 0.0;  // the actor updates every policy_delay steps
+  double last_actor_loss_ = 0.0;      // the actor updates every policy_delay steps
+  torch::Tensor obs_mean_, obs_std_;  // [1, obs_dim]; 0 and 1 without normalize_obs
 };
 
 BELLMAN_REGISTER_ALGORITHMS(td3) {
@@ -171,6 +208,16 @@ BELLMAN_REGISTER_ALGORITHMS(td3) {
   d.target_noise_clip = 0.0;
   d.n_critics = 1;
   registry.push_back(MakeRegistration<Td3, Td3Config>("ddpg", d));
+  // TD3+BC with CORL's hyperparameters (algorithms/offline/td3_bc.py): alpha 2.5, lr 3e-4,
+  // 256x256 networks, batch 256, normalised states.
+  Td3Config b;
+  b.bc_alpha = 2.5;
+  b.normalize_obs = true;
+  b.lr = 3e-4;
+  b.hidden_sizes = {256, 256};
+  b.batch_size = 256;
+  b.learning_starts = 0;
+  registry.push_back(MakeRegistration<Td3, Td3Config>("td3_bc", b));
 }
 
 }  // namespace bellman::algos

@@ -9,10 +9,15 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "bellman/algos/algorithm.h"
 #include "bellman/core/rng.h"
 #include "bellman/replay/batch.h"
+
+namespace bellman::io {
+class Dataset;  // bellman/io/dataset.h
+}
 
 namespace bellman::train {
 
@@ -71,5 +76,13 @@ std::unique_ptr<Learner> MakeOffPolicyLearner(algos::OffPolicyAlgorithm& algo,
                                               const Space& action_space, int num_envs, Rng& sampler,
                                               LoopProfile* profile);
 std::unique_ptr<Learner> MakeOnPolicyLearner(algos::OnPolicyAlgorithm& algo, LoopProfile* profile);
+// One gradient step per loop iteration on batches sampled from `data` (offline.cpp).
+std::unique_ptr<Learner> MakeOfflineLearner(algos::OffPolicyAlgorithm& algo,
+                                            const io::Dataset& data, Rng& sampler,
+                                            LoopProfile* profile);
+// Per-element mean and population std of the observations of the dataset's transitions.
+void ObservationStats(const io::Dataset& data, std::vector<double>& mean, std::vector<double>& std);
+// Throws bellman::Error naming `path` when the dataset's spaces or env id are not the env's.
+void CheckDatasetFitsEnv(const io::Dataset& data, const EnvSpec& env, const std::string& path);
 
 }  // namespace bellman::train

@@ -21,6 +21,7 @@
 #include "bellman/envs/vector_env.h"
 #include "bellman/io/atomic_file.h"
 #include "bellman/io/csv_logger.h"
+#include "bellman/io/dataset.h"
 #include "bellman/io/progress_bar.h"
 #include "bellman/io/tfevents.h"
 #include "bellman/nets/threads.h"
@@ -43,12 +44,14 @@ namespace {
 
 class Run {
  public:
-  Run(const TrainOptions& options, fs::path run_dir, YAML::Node resolved, const TrainConfig& tc)
+  Run(const TrainOptions& options, fs::path run_dir, YAML::Node resolved, const TrainConfig& tc,
+      std::unique_ptr<io::Dataset> dataset)
       : options_(options),
         run_dir_(std::move(run_dir)),
         resolved_(std::move(resolved)),
         tc_(tc),
-        streams_(MakeStreams(tc.seed)) {
+        streams_(MakeStreams(tc.seed)),
+        dataset_(std::move(dataset)) {
     // OpenBLAS stays at 1 thread whatever torch_threads says (docs/dqn.md, "Determinism").
     nets::SetNumThreads(tc_.torch_threads, 1);
     std::vector<std::unique_ptr<Env>> envs =
@@ -62,10 +65,18 @@ class Run {
                            .net_rng = streams_.net,
                            .explore_rng = streams_.explore,
                            .profile = tc_.profile};
+    if (offline()) ObservationStats(*dataset_, ctx.dataset_obs_mean, ctx.dataset_obs_std);
     algo_ = reg.make(resolved_[tc_.algo], std::move(ctx));
     sampler_ = streams_.sampler;
     LoopProfile* profile = tc_.profile ? &profile_ : nullptr;
-    if (auto* on = dynamic_cast<algos::OnPolicyAlgorithm*>(algo_.get())) {
+    if (offline()) {
+      auto* off = dynamic_cast<algos::OffPolicyAlgorithm*>(algo_.get());
+      if (off == nullptr) {
+        throw Error(fmt::format("algorithm '{}' learns on-policy and cannot train from a dataset",
+                                tc_.algo));
+      }
+      learner_ = MakeOfflineLearner(*off, *dataset_, sampler_, profile);
+    } else if (auto* on = dynamic_cast<algos::OnPolicyAlgorithm*>(algo_.get())) {
       learner_ = MakeOnPolicyLearner(*on, profile);
     } else if (auto* off = dynamic_cast<algos::OffPolicyAlgorithm*>(algo_.get())) {
       learner_ = MakeOffPolicyLearner(*off, off->schedule(), vec_->observation_space(),
@@ -88,6 +99,17 @@ class Run {
     LoadAlgorithmState(*algo_, tc_.algo, ckpt);
     learner_->Load(ckpt);
     json s = json::parse(io::ReadFile(ckpt / "trainer_state.json"));
+    if (offline()) {
+      const int64_t steps = s.value("dataset_steps", int64_t{-1});
+      const int64_t episodes = s.value("dataset_episodes", int64_t{-1});
+      if (steps != dataset_->total_steps() || episodes != dataset_->num_episodes()) {
+        throw Error(fmt::format(
+            "checkpoint {} was trained on a dataset of {} steps in {} episodes; {} now holds {} "
+            "steps in {} episodes",
+            ckpt.string(), steps, episodes, tc_.dataset, dataset_->total_steps(),
+            dataset_->num_episodes()));
+      }
+    }
     env_steps_ = s.at("env_steps").get<int64_t>();
     vec_steps_ = s.at("vec_steps").get<int64_t>();
     episodes_ = s.at("episodes").get<int64_t>();
@@ -128,14 +150,16 @@ class Run {
     auto elapsed = [&] {
       return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     };
-    std::vector<std::string> columns = {"env_steps", "episodes", "ep_return_mean",
-                                        "ep_length_mean"};
+    // Offline, the loop's step is a gradient step and no training episodes are played.
+    std::vector<std::string> columns = {offline() ? "train_steps" : "env_steps", "episodes",
+                                        "ep_return_mean", "ep_length_mean"};
     for (const auto& m : algo_->metric_names()) columns.push_back(m);
     for (const auto& [name, value] : algo_->Stats()) columns.push_back(name);
     columns.push_back("eval_return_mean");
     columns.push_back("eval_return_std");
+    if (normalized()) columns.push_back("eval_normalized_score");
     io::CsvLogger csv(run_dir_ / "progress.csv", columns);
-    if (resumed_from_ >= 0) csv.DropRowsAfter("env_steps", static_cast<double>(resumed_from_));
+    if (resumed_from_ >= 0) csv.DropRowsAfter(columns[0], static_cast<double>(resumed_from_));
     io::TfEventsWriter tb(run_dir_);
     if (resumed_from_ >= 0) tb.MarkRestart(resumed_from_ + 1);
     io::CheckpointStore store(run_dir_ / "checkpoints", tc_.keep_checkpoints);
@@ -144,7 +168,7 @@ class Run {
       bar.emplace(io::ProgressBar::ForStdout(tc_.n_timesteps, std::max<int64_t>(env_steps_, 0)));
     }
 
-    const int n = tc_.num_envs;
+    const int n = offline() ? 1 : tc_.num_envs;
     bool stop = false;
     TrainResult result;
     result.run_dir = run_dir_.string();
@@ -153,31 +177,13 @@ class Run {
     };
     const AddMetricsFn add = [this](const algos::Metrics& m) { AddMetrics(m); };
     while (env_steps_ < tc_.n_timesteps && !stop) {
-      // Collect one vector step with the exploring policy and store it.
-      {
-        Phase p(P(&LoopProfile::act));
-        algo_->Act(obs_.data(), n, /*explore=*/true, actions_.data());
+      // Collect one vector step with the exploring policy and store it (online only).
+      if (!offline()) {
+        CollectStep();
       }
-      {
-        Phase p(P(&LoopProfile::env));
-        StepWith(*vec_, actions_);
-      }
-      {
-        Phase p(P(&LoopProfile::replay));
-        learner_->Store(TransitionRows{.n = n,
-                                       .obs = obs_.data(),
-                                       .action = actions_.data(),
-                                       .reward = vec_->rewards().data(),
-                                       .next_obs = vec_->obs_data(),
-                                       .terminated = vec_->terminated().data(),
-                                       .truncated = vec_->truncated().data(),
-                                       .final_obs = vec_->final_obs_data(),
-                                       .has_final_obs = vec_->has_final_obs().data()});
-      }
-      std::memcpy(obs_.data(), vec_->obs_data(), obs_.size());
       env_steps_ += n;
       ++vec_steps_;
-      CountEpisodes(bar);
+      if (!offline()) CountEpisodes(bar);
       {
         Phase p(P(&LoopProfile::target));
         algo_->OnEnvStep(env_steps_);
@@ -207,12 +213,57 @@ class Run {
         return result;
       }
     }
+    return Finish(bar, elapsed, result);
+  }
+
+ private:
+  bool offline() const { return dataset_ != nullptr; }
+  // Offline runs on a dataset with D4RL reference scores log normalised scores too.
+  bool normalized() const {
+    return offline() && dataset_->metadata().ref_min_score && dataset_->metadata().ref_max_score &&
+           *dataset_->metadata().ref_max_score != *dataset_->metadata().ref_min_score;
+  }
+  double Normalize(double r) const {
+    return io::NormalizedScore(r, *dataset_->metadata().ref_min_score,
+                               *dataset_->metadata().ref_max_score);
+  }
+
+  // One vector step of the exploring policy, stored through the learner.
+  void CollectStep() {
+    const int n = tc_.num_envs;
+    {
+      Phase p(P(&LoopProfile::act));
+      algo_->Act(obs_.data(), n, /*explore=*/true, actions_.data());
+    }
+    {
+      Phase p(P(&LoopProfile::env));
+      StepWith(*vec_, actions_);
+    }
+    {
+      Phase p(P(&LoopProfile::replay));
+      learner_->Store(TransitionRows{.n = n,
+                                     .obs = obs_.data(),
+                                     .action = actions_.data(),
+                                     .reward = vec_->rewards().data(),
+                                     .next_obs = vec_->obs_data(),
+                                     .terminated = vec_->terminated().data(),
+                                     .truncated = vec_->truncated().data(),
+                                     .final_obs = vec_->final_obs_data(),
+                                     .has_final_obs = vec_->has_final_obs().data()});
+    }
+    std::memcpy(obs_.data(), vec_->obs_data(), obs_.size());
+  }
+
+  template <class Elapsed>
+  TrainResult Finish(std::optional<io::ProgressBar>& bar, const Elapsed& elapsed,
+                     TrainResult& result) {
     if (bar) bar->Finish();
     const double train_seconds = elapsed();
     result.final_eval = Evaluate(Greedy(), tc_.env, tc_.final_eval_episodes,
                                  streams_.final_eval_seed, RunEnvArgs(tc_));
     result.final_eval.seed = streams_.final_eval_seed;
     result.final_eval_seed = streams_.final_eval_seed;
+    if (normalized()) result.final_normalized_score = Normalize(result.final_eval.mean);
     result.last_eval = last_eval_;
     result.env_steps = env_steps_;
     for (const auto& [name, value] : algo_->Stats()) {
@@ -225,7 +276,6 @@ class Run {
     return result;
   }
 
- private:
   double* P(double LoopProfile::*field) {
     return PhaseOf(tc_.profile ? &profile_ : nullptr, field);
   }
@@ -267,6 +317,17 @@ class Run {
                       {"returns", result.final_eval.returns}}}};
     // The last periodic evaluation (eval_seed's episodes; the one eval_stop_return looked at).
     if (!std::isnan(last_eval_)) summary["last_periodic_eval_mean"] = last_eval_;
+    if (offline()) {
+      summary["dataset"] = {{"path", tc_.dataset},
+                            {"dataset_id", dataset_->metadata().dataset_id},
+                            {"episodes", dataset_->num_episodes()},
+                            {"steps", dataset_->total_steps()}};
+      if (normalized()) {
+        summary["dataset"]["ref_min_score"] = *dataset_->metadata().ref_min_score;
+        summary["dataset"]["ref_max_score"] = *dataset_->metadata().ref_max_score;
+        summary["final_eval"]["normalized_score"] = *result.final_normalized_score;
+      }
+    }
     if (tc_.profile) {
       json profile = json::object();
       for (const auto& [name, seconds] : result.profile) profile[name] = seconds;
@@ -335,9 +396,11 @@ class Run {
     if (eval) {
       row.emplace_back(eval->mean);
       row.emplace_back(eval->std);
+      if (normalized()) row.emplace_back(Normalize(eval->mean));
     } else {
       row.emplace_back(std::monostate{});
       row.emplace_back(std::monostate{});
+      if (normalized()) row.emplace_back(std::monostate{});
     }
     csv.Log(row);
     std::vector<std::pair<std::string, double>> scalars;
@@ -381,6 +444,10 @@ class Run {
                 {"metric_count", metric_count_},
                 {"wall_seconds", wall_before_ + elapsed}};
       if (!std::isnan(last_eval_)) s["last_eval_mean"] = HexDouble(last_eval_);
+      if (offline()) {
+        s["dataset_steps"] = dataset_->total_steps();
+        s["dataset_episodes"] = dataset_->num_episodes();
+      }
       std::ofstream(dir / "trainer_state.json") << s.dump(1) << "\n";
       std::ofstream(dir / "config.yaml") << ToYaml(resolved_);
       WriteManifest(dir, env_steps_);
@@ -392,7 +459,8 @@ class Run {
   YAML::Node resolved_;
   TrainConfig tc_;
   Streams streams_;
-  std::vector<Env*> envs_;  // owned by vec_; SetState on resume only
+  std::unique_ptr<io::Dataset> dataset_;  // offline runs only
+  std::vector<Env*> envs_;                // owned by vec_; SetState on resume only
   std::unique_ptr<VectorEnv> vec_;
   std::unique_ptr<algos::Algorithm> algo_;
   Rng sampler_;
@@ -484,6 +552,7 @@ TrainResult Train(const TrainOptions& options) {
       root["env"] = options.env.empty() ? "CartPole-v1" : options.env;
     }
     if (options.seed) root["seed"] = *options.seed;
+    if (!options.dataset.empty()) root["dataset"] = options.dataset;
     if (!options.env_args.empty()) {
       // --env-arg on top of the file's env_kwargs.
       YAML::Node kwargs = root["env_kwargs"] && root["env_kwargs"].IsMap()
@@ -511,8 +580,16 @@ TrainResult Train(const TrainOptions& options) {
     }
     fs::create_directories(run_dir);
   }
+  // Offline: the dataset is read and checked against the env before the run starts.
+  std::unique_ptr<io::Dataset> dataset;
+  if (!tc.dataset.empty()) {
+    const EnvSpec spec = MakeEnv(tc.env, RunEnvArgs(tc))->spec();
+    dataset = std::make_unique<io::Dataset>(
+        io::ReadDataset(tc.dataset, spec.observation_space, spec.action_space));
+    CheckDatasetFitsEnv(*dataset, spec, tc.dataset);
+  }
   io::WriteFileAtomic(run_dir / "config.yaml", ToYaml(resolved));
-  Run run(options, run_dir, resolved, tc);
+  Run run(options, run_dir, resolved, tc, std::move(dataset));
   if (resume_ckpt) run.Resume(*resume_ckpt);
   TrainResult r = run.Loop();
   if (options.verbose && r.finished) {

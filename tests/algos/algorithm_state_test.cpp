@@ -22,11 +22,16 @@ std::unique_ptr<Algorithm> Make(const AlgoRegistration& reg, uint64_t seed, std:
   const YAML::Node resolved = reg.resolve(YAML::Node(YAML::NodeType::Map));
   for (const std::string id : {"CartPole-v1", "Pendulum-v1"}) {
     try {
-      auto algo = reg.make(resolved, AlgoContext{.env = MakeEnv(id)->spec(),
+      const EnvSpec spec = MakeEnv(id)->spec();
+      // Dataset statistics too, for the offline algorithms that normalise states (td3_bc).
+      const auto dim = static_cast<size_t>(spec.observation_space.flat_size());
+      auto algo = reg.make(resolved, AlgoContext{.env = spec,
                                                  .num_envs = 2,
                                                  .total_timesteps = 10'000,
                                                  .net_rng = Rng(seed),
-                                                 .explore_rng = Rng(seed + 100)});
+                                                 .explore_rng = Rng(seed + 100),
+                                                 .dataset_obs_mean = std::vector<double>(dim, 0.5),
+                                                 .dataset_obs_std = std::vector<double>(dim, 2.0)});
       if (env_id) *env_id = id;
       return algo;
     } catch (const Error&) {

@@ -95,6 +95,10 @@ struct AlgoContext {
   Rng explore_rng;              // epsilon-greedy draws
   std::string device = "cpu";
   bool profile = false;  // time the phases of Update (ProfileSeconds)
+  // Offline runs: per-element mean and std of the dataset's observations (one row per
+  // transition), for algorithms that normalise states (TD3+BC). Empty when training online.
+  std::vector<double> dataset_obs_mean = {};
+  std::vector<double> dataset_obs_std = {};
 };
 
 struct AlgoRegistration {

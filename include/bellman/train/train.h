@@ -54,6 +54,10 @@ struct TrainConfig {
   // Keyword arguments of the training and evaluation envs (gym.make(env, **env_kwargs)); the
   // YAML map `env_kwargs:` and `--env-arg key=value`. Not in Fields: a map of mixed values.
   EnvArgs env_kwargs;
+  // Offline training (docs/offline.md): a Minari dataset folder or D4RL file. Non-empty: the
+  // algorithm learns from the dataset only, n_timesteps counts gradient steps, eval_freq,
+  // log_interval and checkpoint_freq count them too, and the env only evaluates.
+  std::string dataset;
 
   template <class V>
   void Fields(V& v) {
@@ -72,6 +76,7 @@ struct TrainConfig {
     v("torch_threads", torch_threads);
     v("profile", profile);
     v("max_episode_steps", max_episode_steps);
+    v("dataset", dataset);
   }
   // Throws bellman::Error naming the key.
   void Validate() const;
@@ -84,6 +89,7 @@ struct TrainOptions {
   std::string env;
   std::string config_path;  // empty: the preset configs/<algo>/<env>.yaml
   std::optional<int64_t> seed;
+  std::string dataset;                 // offline: a dataset to learn from (config key `dataset`)
   std::vector<std::string> env_args;   // "key=value" env kwargs, recorded as env_kwargs
   std::vector<std::string> overrides;  // "dqn.lr=1e-3", "n_timesteps=20000" ("lr=..." = "dqn.lr")
   std::string run_dir;                 // empty: <runs_root>/<algo>-<env>-<seed>-<YYYYmmdd-HHMMSS>
@@ -106,6 +112,8 @@ struct EvalResult {
 struct TrainResult {
   std::string run_dir;
   EvalResult final_eval;  // on final_eval_seed + i: episodes no earlier decision looked at
+  // Offline runs on a dataset with reference scores: D4RL's normalised final_eval.mean.
+  std::optional<double> final_normalized_score;
   uint64_t final_eval_seed = 0;
   double last_eval = 0.0;  // mean of the last periodic evaluation (NaN if none ran)
   int64_t env_steps = 0;

@@ -1,0 +1,51 @@
+// `bellman collect` and `bellman dataset info|export`: thin wrappers over bellman/train/collect.h.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "bellman/train/collect.h"
+#include "commands.h"
+
+namespace bellman::cli {
+
+void AddDatasetCommands(CLI::App& app) {
+  auto o = std::make_shared<train::CollectOptions>();
+  CLI::App* collect = app.add_subcommand(
+      "collect", "Play a policy in an env and write the episodes as a Minari dataset folder");
+  collect->add_option("--env", o->env, "environment id (default: the policy run's)");
+  collect->add_option("--policy", o->policy, "random, or a run/checkpoint directory")
+      ->capture_default_str();
+  collect
+      ->add_option("--epsilon", o->epsilon,
+                   "probability of a random action instead of the policy's")
+      ->capture_default_str();
+  collect->add_option("--episodes", o->episodes, "episodes to play");
+  collect->add_option("--steps", o->steps, "play whole episodes until this many steps");
+  collect->add_option("--seed", o->seed, "episode i is reset with seed + i")->capture_default_str();
+  collect->add_option("--dataset-id", o->dataset_id, "metadata dataset_id");
+  collect->add_option("--out", o->out, "dataset folder to create")->required();
+  collect->callback([o] {
+    const int64_t n = train::Collect(*o);
+    fmt::print("wrote {} episodes to {}\n", n, o->out);
+  });
+
+  CLI::App* dataset = app.add_subcommand("dataset", "Inspect or convert an offline dataset");
+  dataset->require_subcommand(1);
+  auto path = std::make_shared<std::string>();
+  CLI::App* info = dataset->add_subcommand("info", "Episodes, steps, returns and spaces");
+  info->add_option("path", *path, "Minari dataset folder or D4RL .hdf5 file")->required();
+  info->callback([path] { train::PrintDatasetInfo(*path, std::cout); });
+  auto epath = std::make_shared<std::string>();
+  auto d4rl = std::make_shared<std::string>();
+  CLI::App* exp = dataset->add_subcommand("export", "Write a dataset as D4RL's flat HDF5 file");
+  exp->add_option("path", *epath, "Minari dataset folder or D4RL .hdf5 file")->required();
+  exp->add_option("--d4rl", *d4rl, "output .hdf5 file")->required();
+  exp->callback([epath, d4rl] {
+    train::ExportD4rl(*epath, *d4rl);
+    fmt::print("wrote {}\n", *d4rl);
+  });
+}
+
+}  // namespace bellman::cli

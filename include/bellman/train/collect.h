@@ -1,0 +1,32 @@
+// `bellman collect` and `bellman dataset`: offline datasets from a policy playing an env.
+// Torch-free header (the CLI includes it).
+#pragma once
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+namespace bellman::train {
+
+struct CollectOptions {
+  std::string env;
+  // "random" (the action space's uniform sample) or a run/checkpoint directory whose greedy
+  // policy plays, with probability `epsilon` replaced by a random action.
+  std::string policy = "random";
+  double epsilon = 0.0;
+  int64_t episodes = 0;    // exactly one of episodes / steps is > 0
+  int64_t steps = 0;       // whole episodes until at least this many steps
+  int64_t seed = 0;        // episode i is reset with seed + i; the random actions use Rng(seed)
+  std::string out;         // the Minari dataset folder to write
+  std::string dataset_id;  // default: "bellman/<env>-<policy kind>-v0"
+};
+
+// Plays the episodes and writes the dataset atomically; returns the number of episodes.
+int64_t Collect(const CollectOptions& options);
+
+// Episodes, steps, return mean/min/max, spaces and references of a dataset (Minari or D4RL).
+void PrintDatasetInfo(const std::string& path, std::ostream& out);
+
+// A Minari dataset (or D4RL file) rewritten as D4RL's flat HDF5 file.
+void ExportD4rl(const std::string& path, const std::string& out_file);
+
+}  // namespace bellman::train

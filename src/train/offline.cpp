@@ -1,0 +1,140 @@
+// The offline learner (`bellman train --dataset DIR`): the dataset's transitions fill a replay
+// buffer once, and every loop iteration is one gradient step on a sampled batch; the env is used
+// for evaluation only. The dataset is not copied into checkpoints: a resumed run reads it again
+// from the path in config.yaml and checks that it is the same (steps and episodes).
+#include <fmt/format.h>
+
+#include <cmath>
+#include <memory>
+
+#include "bellman/core/error.h"
+#include "bellman/io/dataset.h"
+#include "bellman/replay/replay_buffer.h"
+#include "train/loop.h"
+
+namespace bellman::train {
+
+namespace {
+
+bool SameLayout(const Space& a, const Space& b) {
+  return a.kind() == b.kind() && a.dtype() == b.dtype() && a.flat_size() == b.flat_size() &&
+         (a.kind() != Space::Kind::kDiscrete || a.n() == b.n());
+}
+
+class OfflineLearner final : public Learner {
+ public:
+  OfflineLearner(algos::OffPolicyAlgorithm& algo, const io::Dataset& data, Rng& sampler,
+                 LoopProfile* profile)
+      : algo_(algo), schedule_(algo.schedule()), sampler_(sampler), profile_(profile) {
+    ReplayConfig rc = schedule_.replay;
+    if (rc.n_step != 1) {
+      throw Error(fmt::format("offline training uses 1-step transitions; n_step is {}", rc.n_step));
+    }
+    rc.capacity = std::max<int64_t>(data.total_steps(), 1);
+    rc.num_envs = 1;
+    buffer_ = std::make_unique<ReplayBuffer>(rc, data.observation_space(), data.action_space());
+    const size_t ob = data.obs_bytes(), ab = data.action_bytes();
+    for (int64_t e = 0; e < data.num_episodes(); ++e) {
+      const int64_t first = data.first_step(e), t = data.steps(e);
+      const std::byte* obs = data.observations().data() + static_cast<size_t>(first + e) * ob;
+      buffer_->AddTransitions(
+          TransitionRows{.n = t,
+                         .obs = obs,
+                         .action = data.actions().data() + static_cast<size_t>(first) * ab,
+                         .reward = data.rewards().data() + first,
+                         .next_obs = obs + ob,
+                         .terminated = data.terminations().data() + first,
+                         .truncated = data.truncations().data() + first,
+                         .gamma = rc.gamma});
+    }
+  }
+
+  void Store(const TransitionRows&) override {}
+
+  void Train(int64_t steps, int64_t /*vec_steps*/, const AddMetricsFn& add) override {
+    buffer_->set_step(steps);
+    {
+      Phase p(PhaseOf(profile_, &LoopProfile::replay));
+      buffer_->Sample(schedule_.batch_size, sampler_, batch_);
+    }
+    algos::Metrics m;
+    {
+      Phase p(PhaseOf(profile_, &LoopProfile::update));
+      m = algo_.Update(batch_);
+    }
+    if (buffer_->prioritized()) buffer_->UpdatePriorities(batch_.indices(), algo_.td_errors());
+    add(m);
+  }
+
+  // Priorities of a prioritized buffer are the only learner state; the transitions come from the
+  // dataset again on resume.
+  void Save(const std::filesystem::path& dir) const override {
+    if (buffer_->prioritized()) buffer_->Save((dir / "replay.bin").string());
+  }
+  void Load(const std::filesystem::path& dir) override {
+    if (buffer_->prioritized()) buffer_->Load((dir / "replay.bin").string());
+  }
+
+ private:
+  algos::OffPolicyAlgorithm& algo_;
+  algos::OffPolicySchedule schedule_;
+  Rng& sampler_;
+  LoopProfile* profile_;
+  std::unique_ptr<ReplayBuffer> buffer_;
+  Batch batch_;
+};
+
+}  // namespace
+
+void CheckDatasetFitsEnv(const io::Dataset& data, const EnvSpec& env, const std::string& path) {
+  auto fail = [&](const char* what, const Space& d, const Space& e) {
+    throw Error(fmt::format("dataset {}: its {} {} does not fit {}'s {}", path, what, d.ToString(),
+                            env.id, e.ToString()));
+  };
+  if (!SameLayout(data.observation_space(), env.observation_space)) {
+    fail("observation space", data.observation_space(), env.observation_space);
+  }
+  if (!SameLayout(data.action_space(), env.action_space)) {
+    fail("action space", data.action_space(), env.action_space);
+  }
+  if (!data.metadata().env_id.empty() && data.metadata().env_id != env.id) {
+    throw Error(fmt::format("dataset {} was recorded on {}, the run's env is {}", path,
+                            data.metadata().env_id, env.id));
+  }
+}
+
+void ObservationStats(const io::Dataset& data, std::vector<double>& mean,
+                      std::vector<double>& std) {
+  const Space& os = data.observation_space();
+  const int64_t dim = os.flat_size(), n = data.total_steps();
+  mean.assign(static_cast<size_t>(dim), 0.0);
+  std.assign(static_cast<size_t>(dim), 0.0);
+  if (os.dtype() != DType::kFloat32 && os.dtype() != DType::kFloat64) return;
+  auto value = [&](const std::byte* row, int64_t j) {
+    if (os.dtype() == DType::kFloat32)
+      return static_cast<double>(reinterpret_cast<const float*>(row)[j]);
+    return reinterpret_cast<const double*>(row)[j];
+  };
+  // Two passes in float64 over the transitions' observations (what D4RL's `observations` holds).
+  for (int64_t t = 0; t < n; ++t) {
+    const std::byte* row = data.obs_row_of_step(t);
+    for (int64_t j = 0; j < dim; ++j) mean[j] += value(row, j);
+  }
+  for (auto& m : mean) m /= static_cast<double>(std::max<int64_t>(n, 1));
+  for (int64_t t = 0; t < n; ++t) {
+    const std::byte* row = data.obs_row_of_step(t);
+    for (int64_t j = 0; j < dim; ++j) {
+      const double d = value(row, j) - mean[j];
+      std[j] += d * d;
+    }
+  }
+  for (auto& s : std) s = std::sqrt(s / static_cast<double>(std::max<int64_t>(n, 1)));
+}
+
+std::unique_ptr<Learner> MakeOfflineLearner(algos::OffPolicyAlgorithm& algo,
+                                            const io::Dataset& data, Rng& sampler,
+                                            LoopProfile* profile) {
+  return std::make_unique<OfflineLearner>(algo, data, sampler, profile);
+}
+
+}  // namespace bellman::train

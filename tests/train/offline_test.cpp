@@ -1,0 +1,124 @@
+// The offline loop (`bellman train --dataset`): trains from a collected dataset only, writes the
+// dataset and normalised scores into summary.json, resumes bit-exactly, and rejects a dataset
+// that does not fit the env.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "bellman/core/error.h"
+#include "bellman/io/atomic_file.h"
+#include "bellman/io/dataset.h"
+#include "bellman/train/collect.h"
+#include "bellman/train/train.h"
+#include "io/temp_dir.h"
+
+namespace bellman::train {
+namespace {
+namespace fs = std::filesystem;
+using test::Slurp;
+
+fs::path CollectPendulum(const fs::path& dir, int64_t episodes) {
+  CollectOptions c;
+  c.env = "Pendulum-v1";
+  c.episodes = episodes;
+  c.seed = 7;
+  c.out = (dir / "pendulum-random").string();
+  EXPECT_EQ(Collect(c), episodes);
+  return c.out;
+}
+
+TrainOptions OfflineOptions(const std::string& algo, const fs::path& data, const fs::path& run) {
+  TrainOptions o;
+  o.algo = algo;
+  o.env = "Pendulum-v1";
+  o.dataset = data.string();
+  o.run_dir = run.string();
+  o.progress = false;
+  o.verbose = false;
+  o.overrides = {"n_timesteps=300",       "eval_freq=150",
+                 "eval_episodes=1",       "final_eval_episodes=2",
+                 "checkpoint_freq=100",   "log_interval=50",
+                 algo + ".batch_size=32", algo + ".hidden_sizes=[16]"};
+  return o;
+}
+
+TEST(Offline, CollectWritesWholeSeededEpisodes) {
+  test::TempDir tmp;
+  const io::Dataset d = io::ReadDataset(CollectPendulum(tmp.path(), 3));
+  EXPECT_EQ(d.num_episodes(), 3);
+  EXPECT_EQ(d.total_steps(), 600);  // Pendulum's TimeLimit: 200 steps, truncated
+  EXPECT_EQ(d.truncations()[199], 1);
+  EXPECT_EQ(d.terminations()[199], 0);
+  EXPECT_EQ(d.seed(2), std::optional<int64_t>(9));
+  EXPECT_EQ(d.metadata().env_id, "Pendulum-v1");
+  EXPECT_EQ(d.metadata().max_episode_steps, 200);
+}
+
+TEST(Offline, TrainsFromTheDatasetAndResumesBitExactly) {
+  test::TempDir tmp;
+  const fs::path data = CollectPendulum(tmp.path(), 4);
+  for (const std::string algo : {"bc", "td3_bc"}) {
+    SCOPED_TRACE(algo);
+    const TrainResult full = Train(OfflineOptions(algo, data, tmp / (algo + "-full")));
+    ASSERT_TRUE(full.finished);
+    EXPECT_EQ(full.gradient_steps, 300);
+    const auto summary = nlohmann::json::parse(Slurp(tmp / (algo + "-full") / "summary.json"));
+    EXPECT_EQ(summary.at("dataset").at("steps"), 800);
+    EXPECT_EQ(summary.at("episodes"), 0);  // no training episodes are played offline
+
+    TrainOptions killed = OfflineOptions(algo, data, tmp / (algo + "-resumed"));
+    killed.stop_after_steps = 250;
+    EXPECT_FALSE(Train(killed).finished);
+    TrainOptions resume;
+    resume.resume = (tmp / (algo + "-resumed")).string();
+    resume.progress = false;
+    resume.verbose = false;
+    const TrainResult done = Train(resume);
+    ASSERT_TRUE(done.finished);
+    EXPECT_EQ(full.final_eval.returns, done.final_eval.returns);
+    EXPECT_EQ(Slurp(tmp / (algo + "-full") / "progress.csv"),
+              Slurp(tmp / (algo + "-resumed") / "progress.csv"));
+  }
+}
+
+TEST(Offline, NormalisedScoresFromTheDatasetsReferences) {
+  test::TempDir tmp;
+  const fs::path data = CollectPendulum(tmp.path(), 2);
+  // References written into the metadata as a D4RL-style dataset carries them.
+  io::Dataset d = io::ReadDataset(data);
+  d.metadata().ref_min_score = -1500.0;
+  d.metadata().ref_max_score = -150.0;
+  io::WriteMinari(d, tmp / "with-refs");
+  const TrainResult r = Train(OfflineOptions("bc", tmp / "with-refs", tmp / "run"));
+  ASSERT_TRUE(r.final_normalized_score.has_value());
+  EXPECT_DOUBLE_EQ(*r.final_normalized_score,
+                   100.0 * (r.final_eval.mean + 1500.0) / (-150.0 + 1500.0));
+  const auto summary = nlohmann::json::parse(Slurp(tmp / "run" / "summary.json"));
+  EXPECT_DOUBLE_EQ(summary.at("final_eval").at("normalized_score").get<double>(),
+                   *r.final_normalized_score);
+  EXPECT_NE(Slurp(tmp / "run" / "progress.csv").find("eval_normalized_score"), std::string::npos);
+}
+
+TEST(Offline, ADatasetOfAnotherEnvIsAClearError) {
+  test::TempDir tmp;
+  CollectOptions c;
+  c.env = "CartPole-v1";
+  c.episodes = 2;
+  c.out = (tmp / "cartpole").string();
+  Collect(c);
+  try {
+    Train(OfflineOptions("bc", tmp / "cartpole", tmp / "run"));
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("does not fit Pendulum-v1"), std::string::npos)
+        << e.what();
+  }
+  TrainOptions online_algo = OfflineOptions("ppo", tmp / "cartpole", tmp / "run2");
+  online_algo.env = "CartPole-v1";
+  online_algo.overrides = {"n_timesteps=10"};
+  EXPECT_THROW(Train(online_algo), Error);  // PPO learns on-policy only
+}
+
+}  // namespace
+}  // namespace bellman::train
