@@ -11,22 +11,6 @@ namespace bellman::python {
 
 namespace {
 
-py::dtype NumpyDType(DType d) {
-  switch (d) {
-    case DType::kFloat32:
-      return py::dtype::of<float>();
-    case DType::kFloat64:
-      return py::dtype::of<double>();
-    case DType::kInt64:
-      return py::dtype::of<int64_t>();
-    case DType::kInt8:
-      return py::dtype::of<int8_t>();
-    case DType::kUint8:
-      return py::dtype::of<uint8_t>();
-  }
-  return py::dtype::of<float>();
-}
-
 // A read-only view of `data` (rows x row_shape of dtype) owned by `owner`.
 py::array View(const std::shared_ptr<io::Dataset>& owner, const void* data, py::dtype dtype,
                int64_t rows, const std::vector<int64_t>& row_shape) {
