@@ -536,6 +536,16 @@ TrainResult Train(const TrainOptions& options) {
   YAML::Node resolved;
   fs::path run_dir;
   std::optional<fs::path> resume_ckpt;
+  // Offline: the dataset is read and checked against the env before anything is written, so a
+  // bad dataset leaves no run directory behind.
+  std::unique_ptr<io::Dataset> dataset;
+  auto load_dataset = [&] {
+    if (tc.dataset.empty()) return;
+    const EnvSpec spec = MakeEnv(tc.env, RunEnvArgs(tc))->spec();
+    dataset = std::make_unique<io::Dataset>(
+        io::ReadDataset(tc.dataset, spec.observation_space, spec.action_space));
+    CheckDatasetFitsEnv(*dataset, spec, tc.dataset);
+  };
   if (!options.algo.empty()) algos::FindAlgo(options.algo);
   if (!options.env.empty()) CheckEnvId(options.env);
   if (!options.resume.empty()) {
@@ -543,6 +553,7 @@ TrainResult Train(const TrainOptions& options) {
     run_dir = resume_ckpt->parent_path().parent_path();
     resolved = Resolve(LoadYamlFile((run_dir / "config.yaml").string()), options.overrides, &tc);
     CheckResumeOptions(options, tc, run_dir);
+    load_dataset();
   } else {
     YAML::Node root = LoadRunConfig(options);
     if (!options.algo.empty() || !root["algo"]) {
@@ -566,6 +577,7 @@ TrainResult Train(const TrainOptions& options) {
     resolved = Resolve(root, options.overrides, &tc);
     CheckEnvId(tc.env);
     MakeEnv(tc.env, RunEnvArgs(tc));  // bad env kwargs fail here, before the run directory
+    load_dataset();
     run_dir = options.run_dir.empty()
                   ? fs::path(options.runs_root) /
                         // "MinAtar/Breakout-v1" -> "MinAtar_Breakout-v1": one directory level.
@@ -579,14 +591,6 @@ TrainResult Train(const TrainOptions& options) {
                       run_dir.string(), run_dir.string()));
     }
     fs::create_directories(run_dir);
-  }
-  // Offline: the dataset is read and checked against the env before the run starts.
-  std::unique_ptr<io::Dataset> dataset;
-  if (!tc.dataset.empty()) {
-    const EnvSpec spec = MakeEnv(tc.env, RunEnvArgs(tc))->spec();
-    dataset = std::make_unique<io::Dataset>(
-        io::ReadDataset(tc.dataset, spec.observation_space, spec.action_space));
-    CheckDatasetFitsEnv(*dataset, spec, tc.dataset);
   }
   io::WriteFileAtomic(run_dir / "config.yaml", ToYaml(resolved));
   Run run(options, run_dir, resolved, tc, std::move(dataset));

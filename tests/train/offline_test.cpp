@@ -114,6 +114,7 @@ TEST(Offline, ADatasetOfAnotherEnvIsAClearError) {
     EXPECT_NE(std::string(e.what()).find("does not fit Pendulum-v1"), std::string::npos)
         << e.what();
   }
+  EXPECT_FALSE(fs::exists(tmp / "run"));  // nothing written for a dataset that does not fit
   TrainOptions online_algo = OfflineOptions("ppo", tmp / "cartpole", tmp / "run2");
   online_algo.env = "CartPole-v1";
   online_algo.overrides = {"n_timesteps=10"};
