@@ -19,7 +19,7 @@ py::array View(const std::shared_ptr<io::Dataset>& owner, const void* data, py::
   py::capsule base(new std::shared_ptr<io::Dataset>(owner),
                    [](void* p) { delete static_cast<std::shared_ptr<io::Dataset>*>(p); });
   py::array a(dtype, shape, {}, data, base);
-  py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  a.attr("setflags")(py::arg("write") = false);
   return a;
 }
 

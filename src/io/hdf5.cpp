@@ -50,17 +50,28 @@ Handle MemType(Elem e) {
   throw Error("h5: unknown element type");
 }
 
-size_t ElemSize(Elem e) {
+// The DType an Elem stores, for the five they share (int32 and bool are HDF5-only).
+std::optional<DType> AsDType(Elem e) {
   switch (e) {
-    case Elem::kFloat64:
-    case Elem::kInt64:
-      return 8;
     case Elem::kFloat32:
-    case Elem::kInt32:
-      return 4;
+      return DType::kFloat32;
+    case Elem::kFloat64:
+      return DType::kFloat64;
+    case Elem::kInt64:
+      return DType::kInt64;
+    case Elem::kInt8:
+      return DType::kInt8;
+    case Elem::kUint8:
+      return DType::kUint8;
     default:
-      return 1;
+      return std::nullopt;
   }
+}
+
+size_t ElemSize(Elem e) {
+  if (e == Elem::kInt32) return 4;
+  if (e == Elem::kBool) return 1;
+  return DTypeSize(*AsDType(e));
 }
 
 // The Elem a stored type corresponds to, or nullopt for a type datasets here never hold.
@@ -105,23 +116,9 @@ Elem ElemOf(DType d) {
 }
 
 std::string ElemName(Elem e) {
-  switch (e) {
-    case Elem::kFloat32:
-      return "float32";
-    case Elem::kFloat64:
-      return "float64";
-    case Elem::kInt64:
-      return "int64";
-    case Elem::kInt32:
-      return "int32";
-    case Elem::kInt8:
-      return "int8";
-    case Elem::kUint8:
-      return "uint8";
-    case Elem::kBool:
-      return "bool";
-  }
-  return "?";
+  if (e == Elem::kInt32) return "int32";
+  if (e == Elem::kBool) return "bool";
+  return DTypeName(*AsDType(e));
 }
 
 File File::Create(const fs::path& path) {
@@ -236,7 +233,6 @@ Array Read(const File& f, const std::string& path, Elem want) {
   Handle mtype = (*stored == Elem::kBool && want != Elem::kBool)
                      ? Handle(H5Tcopy(H5T_NATIVE_INT8), CloseType)
                      : MemType(want);
-  std::vector<std::byte> raw;
   void* target = a.bytes.data();
   if (*stored == Elem::kBool && want != Elem::kBool && want != Elem::kInt8 &&
       want != Elem::kUint8) {

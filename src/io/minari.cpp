@@ -154,10 +154,12 @@ std::vector<uint8_t> ReadFlags(const h5::File& f, const std::string& path, int64
   return v;
 }
 
+// A reward column of `rows` rows (-1: any number, as an episode's rewards define its length).
 std::vector<double> ReadRewards(const h5::File& f, const std::string& path, int64_t rows) {
   h5::Array a = h5::Read(f, path, h5::Elem::kFloat64);
   int64_t n = 1;
   for (auto d : a.shape) n *= d;
+  if (rows < 0 && !a.shape.empty()) rows = a.shape[0];
   if (a.shape.empty() || a.shape[0] != rows || n != rows) {
     throw Error(fmt::format("{}: field '{}' has {} rows, expected {}", f.name(), path,
                             a.shape.empty() ? 0 : a.shape[0], rows));
@@ -283,10 +285,7 @@ Dataset ReadMinari(const fs::path& metadata_path, const fs::path& hdf5_path) {
     if (!h5::IsGroup(f, g)) {
       throw Error(fmt::format("{}: missing group '{}' ({} episode groups)", f.name(), g, n));
     }
-    const std::vector<double> rewards = ReadRewards(f, g + "/rewards", [&] {
-      h5::Array a = h5::Read(f, g + "/rewards", h5::Elem::kFloat64);
-      return a.shape.empty() ? int64_t{0} : a.shape[0];
-    }());
+    const std::vector<double> rewards = ReadRewards(f, g + "/rewards", /*rows=*/-1);
     const auto t = static_cast<int64_t>(rewards.size());
     try {
       d.AddEpisode(ReadColumn(f, g + "/observations", obs_space, t + 1),
