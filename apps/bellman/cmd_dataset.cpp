@@ -21,6 +21,10 @@ void AddDatasetCommands(CLI::App& app) {
       ->add_option("--epsilon", o->epsilon,
                    "probability of a random action instead of the policy's")
       ->capture_default_str();
+  collect
+      ->add_option("--noise", o->noise,
+                   "Box actions: std of Gaussian noise on the policy's action, in [-1, 1] units")
+      ->capture_default_str();
   collect->add_option("--episodes", o->episodes, "episodes to play");
   collect->add_option("--steps", o->steps, "play whole episodes until this many steps");
   collect->add_option("--seed", o->seed, "episode i is reset with seed + i")->capture_default_str();

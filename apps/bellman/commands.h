@@ -11,5 +11,6 @@ void AddSolveCommand(CLI::App& app);
 void AddBenchCommand(CLI::App& app);
 void AddTrainCommands(CLI::App& app);    // train, eval, enjoy
 void AddDatasetCommands(CLI::App& app);  // collect, dataset info/export
+void AddOpeCommand(CLI::App& app);
 
 }  // namespace bellman::cli

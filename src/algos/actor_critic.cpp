@@ -75,9 +75,16 @@ ContinuousAgent::ContinuousAgent(const ContinuousAgentConfig& config, AlgoContex
   config_.Validate(name_);
   obs_dim_ = FloatObsDim(env_, name_);
   const Space& act = env_.action_space;
-  Require(act.kind() == Space::Kind::kBox && act.dtype() == DType::kFloat32,
-          "{} needs a float32 Box action space (continuous actions), {} has {}", name_, env_.id,
-          act.ToString());
+  if (act.kind() != Space::Kind::kBox || act.dtype() != DType::kFloat32) {
+    // Offline algorithms come in pairs (bc / discrete_bc, cql / discrete_cql): name the other.
+    std::string hint;
+    for (const auto& r : AlgoRegistry()) {
+      if (r.name == "discrete_" + name_)
+        hint = fmt::format("; for Discrete actions use {}", r.name);
+    }
+    throw Error(fmt::format("{} needs a float32 Box action space (continuous actions), {} has {}{}",
+                            name_, env_.id, act.ToString(), hint));
+  }
   action_dim_ = act.flat_size();
   for (int64_t i = 0; i < action_dim_; ++i) {
     const double lo = act.low()[static_cast<size_t>(i)];
@@ -87,10 +94,22 @@ ContinuousAgent::ContinuousAgent(const ContinuousAgentConfig& config, AlgoContex
     low_.push_back(static_cast<float>(lo));
     high_.push_back(static_cast<float>(hi));
   }
+  // Without the dataset's statistics (online, or a checkpoint being loaded for evaluation), 0
+  // and 1 until the checkpoint's obs_mean / obs_std replace them.
+  if (config_.normalize_obs && !context.dataset_obs_mean.empty()) {
+    std::vector<float> mean(context.dataset_obs_mean.begin(), context.dataset_obs_mean.end());
+    std::vector<float> std(context.dataset_obs_std.begin(), context.dataset_obs_std.end());
+    obs_mean_ = torch::tensor(mean).unsqueeze(0);
+    obs_std_ = (torch::tensor(std) + 1e-3f).unsqueeze(0);  // TD3+BC's eps
+  } else {
+    obs_mean_ = torch::zeros({1, obs_dim_});
+    obs_std_ = torch::ones({1, obs_dim_});
+  }
 }
 
 torch::Tensor ContinuousAgent::ObsTensor(const void* obs, int64_t n) const {
-  return FloatObsTensor(env_.observation_space, obs, n, obs_dim_);
+  torch::Tensor x = FloatObsTensor(env_.observation_space, obs, n, obs_dim_);
+  return config_.normalize_obs ? (x - obs_mean_) / obs_std_ : x;
 }
 
 void ContinuousAgent::Act(const void* obs, int64_t n, bool explore, void* out) {
@@ -219,6 +238,8 @@ void ContinuousAgent::DeclareState(nets::StateDict& state) {
   state.AddInt("env_steps", env_steps_);
   state.AddRng("explore_rng", explore_rng_);
   state.AddRng("update_rng", update_rng_);
+  state.AddTensor("obs_mean", obs_mean_);
+  state.AddTensor("obs_std", obs_std_);
 }
 
 // ---- SoftAgent ----------------------------------------------------------------------------------
@@ -263,6 +284,8 @@ void SoftConfig::Validate(const std::string& a) const {
           n_critics);
   Require(log_std_min < log_std_max, "{}.log_std_min ({}) must be below {}.log_std_max ({})", a,
           log_std_min, a, log_std_max);
+  Require(actor_lr >= 0.0 && std::isfinite(actor_lr),
+          "{}.actor_lr must be a finite number >= 0 (0: lr), got {}", a, actor_lr);
 }
 
 SoftAgent::SoftAgent(const SoftConfig& config, AlgoContext& context, const std::string& name)
@@ -271,11 +294,12 @@ SoftAgent::SoftAgent(const SoftConfig& config, AlgoContext& context, const std::
   const auto [learned, value] = soft_.EntCoef(name);
   target_entropy_ = soft_.TargetEntropy(name, action_dim());
   actor_ = MakeNet(soft_.hidden_sizes, 2 * action_dim(), /*with_action=*/false);
-  actor_optimizer_ = MakeAdam(actor_->parameters(), soft_.lr);
+  const double actor_lr = soft_.actor_lr > 0.0 ? soft_.actor_lr : soft_.lr;
+  actor_optimizer_ = MakeAdam(actor_->parameters(), actor_lr);
   log_ent_coef_ = torch::full({1}, std::log(value), torch::kFloat32);
   if (learned) {
     log_ent_coef_.requires_grad_(true);
-    ent_optimizer_ = MakeAdam({log_ent_coef_}, soft_.lr);
+    ent_optimizer_ = MakeAdam({log_ent_coef_}, actor_lr);
   }
 }
 

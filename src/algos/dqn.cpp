@@ -27,6 +27,12 @@ void DqnConfig::Validate(const std::string& algo) const {
     throw Error(fmt::format("dqn.hl_gauss_sigma_ratio must be > 0, got {}", hl_gauss_sigma_ratio));
   }
   ParseValueTransform(value_transform);  // throws naming the value and the choices
+  if (!(cql_alpha >= 0.0 && std::isfinite(cql_alpha))) {
+    throw Error(fmt::format("{}.cql_alpha must be a finite number >= 0, got {}", algo, cql_alpha));
+  }
+  if (cql_alpha > 0.0 && (classification() || value_transform != "none")) {
+    throw Error(fmt::format("{}.cql_alpha needs loss huber or mse and value_transform none", algo));
+  }
 }
 
 Dqn::Dqn(const DqnConfig& config, AlgoContext context, const std::string& name)
@@ -98,11 +104,29 @@ ValueAgent::LossTerms Dqn::Loss(const torch::Tensor& obs, const torch::Tensor& a
   torch::Tensor elementwise = config_.loss == "huber"
                                   ? torch::smooth_l1_loss(q, td_target, at::Reduction::None)
                                   : torch::mse_loss(q, td_target, at::Reduction::None);
+  if (config_.cql_alpha > 0.0) {
+    // CQL(H): push down the soft maximum of Q(s, .) and up the dataset's action.
+    elementwise =
+        elementwise + static_cast<float>(config_.cql_alpha) * (torch::logsumexp(q_all, 1) - q);
+  }
   torch::Tensor q_detached = q.detach();
   return {elementwise, config_.prioritized ? (q_detached - td_target).abs() : torch::Tensor(),
           q_detached};
 }
 
-BELLMAN_REGISTER_ALGORITHMS(dqn) { registry.push_back(MakeRegistration<Dqn, DqnConfig>("dqn")); }
+BELLMAN_REGISTER_ALGORITHMS(dqn) {
+  registry.push_back(MakeRegistration<Dqn, DqnConfig>("dqn"));
+  // Discrete CQL on DQN (d3rlpy's DiscreteCQL defaults: alpha 1, double Q, lr 6.25e-5, batch 32,
+  // target copy every 8000 gradient steps), for datasets; an offline run counts gradient steps.
+  DqnConfig c;
+  c.cql_alpha = 1.0;
+  c.double_q = true;
+  c.lr = 6.25e-5;
+  c.learning_starts = 0;
+  c.target_update_interval = 8000;
+  c.exploration_initial_eps = 0.0;
+  c.exploration_final_eps = 0.0;
+  registry.push_back(MakeRegistration<Dqn, DqnConfig>("discrete_cql", c));
+}
 
 }  // namespace bellman::algos

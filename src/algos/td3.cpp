@@ -33,7 +33,6 @@ struct Td3Config : ContinuousAgentConfig {
   double action_noise = 0.1;         // std of the Gaussian exploration noise, in [-1, 1] units
   int64_t n_critics = 2;             // 2: clipped double Q; 1: DDPG
   double bc_alpha = 0.0;             // TD3+BC's alpha (0: plain TD3, no behaviour cloning term)
-  bool normalize_obs = false;        // normalise states by the dataset's statistics (offline)
 
   Td3Config() {
     lr = 1e-3;
@@ -49,7 +48,6 @@ struct Td3Config : ContinuousAgentConfig {
     v("action_noise", action_noise);
     v("n_critics", n_critics);
     v("bc_alpha", bc_alpha);
-    v("normalize_obs", normalize_obs);
   }
 
   void Validate(const std::string& a) const {
@@ -70,17 +68,6 @@ class Td3 final : public ContinuousAgent {
  public:
   Td3(const Td3Config& config, AlgoContext context, const std::string& name)
       : ContinuousAgent(config, context, name), config_(config) {
-    // Without the dataset's statistics (a checkpoint being loaded for evaluation), 0 and 1
-    // until the checkpoint's obs_mean / obs_std replace them.
-    if (config_.normalize_obs && !context.dataset_obs_mean.empty()) {
-      std::vector<float> mean(context.dataset_obs_mean.begin(), context.dataset_obs_mean.end());
-      std::vector<float> std(context.dataset_obs_std.begin(), context.dataset_obs_std.end());
-      obs_mean_ = torch::tensor(mean).unsqueeze(0);
-      obs_std_ = (torch::tensor(std) + 1e-3f).unsqueeze(0);  // TD3+BC's eps
-    } else {
-      obs_mean_ = torch::zeros({1, obs_dim()});
-      obs_std_ = torch::ones({1, obs_dim()});
-    }
     // Parameter draws: actor, then each critic (targets are copies).
     actor_ = MakeNet(config_.hidden_sizes, action_dim(), /*with_action=*/false);
     std::vector<torch::Tensor> critic_params;
@@ -100,11 +87,7 @@ class Td3 final : public ContinuousAgent {
 
   Metrics Learn(const Batch& batch) override {
     ++num_updates_;  // SB3 counts first, then checks the delay
-    BatchTensors t = Tensors(batch);
-    if (config_.normalize_obs) {
-      t.obs = Normalize(t.obs);
-      t.next_obs = Normalize(t.next_obs);
-    }
+    const BatchTensors t = Tensors(batch);
     const int64_t b = batch.size();
     torch::Tensor td_target;
     {
@@ -162,10 +145,8 @@ class Td3 final : public ContinuousAgent {
   }
 
  private:
-  torch::Tensor Normalize(const torch::Tensor& obs) const { return (obs - obs_mean_) / obs_std_; }
-
   torch::Tensor PolicyActions(const torch::Tensor& obs, bool explore) override {
-    torch::Tensor u = torch::tanh(actor_->forward(config_.normalize_obs ? Normalize(obs) : obs));
+    torch::Tensor u = torch::tanh(actor_->forward(obs));
     if (explore && config_.action_noise > 0.0) {
       u = (u + StandardNormal(explore_rng(), {obs.size(0), action_dim()}) *
                    static_cast<float>(config_.action_noise))
@@ -184,8 +165,6 @@ class Td3 final : public ContinuousAgent {
     state.AddOptimizer("actor_optimizer", *actor_optimizer_);
     state.AddOptimizer("critic_optimizer", *critic_optimizer_);
     state.AddReal("actor_loss", last_actor_loss_);
-    state.AddTensor("obs_mean", obs_mean_);
-    state.AddTensor("obs_std", obs_std_);
   }
 
   Td3Config config_;
@@ -195,8 +174,7 @@ class Td3 final : public ContinuousAgent {
   std::vector<MlpNet> critic_targets_;
   std::unique_ptr<torch::optim::Optimizer> actor_optimizer_;
   std::unique_ptr<torch::optim::Optimizer> critic_optimizer_;
-  double last_actor_loss_ = 0.0;      // the actor updates every policy_delay steps
-  torch::Tensor obs_mean_, obs_std_;  // [1, obs_dim]; 0 and 1 without normalize_obs
+  double last_actor_loss_ = 0.0;  // the actor updates every policy_delay steps
 };
 
 BELLMAN_REGISTER_ALGORITHMS(td3) {

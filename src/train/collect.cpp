@@ -41,6 +41,9 @@ int64_t Collect(const CollectOptions& o) {
   if (!(o.epsilon >= 0.0 && o.epsilon <= 1.0)) {
     throw Error(fmt::format("--epsilon must be in [0, 1], got {}", o.epsilon));
   }
+  if (!(o.noise >= 0.0 && std::isfinite(o.noise))) {
+    throw Error(fmt::format("--noise must be a finite number >= 0, got {}", o.noise));
+  }
   if (o.out.empty()) throw Error("--out DIR is required");
   std::optional<Policy> policy;
   std::string env_id = o.env;
@@ -59,8 +62,13 @@ int64_t Collect(const CollectOptions& o) {
   }
   const Space& os = env->observation_space();
   const Space& as = env->action_space();
+  if (o.noise > 0.0 && (as.kind() != Space::Kind::kBox || !policy)) {
+    throw Error(fmt::format("--noise needs a policy run and a Box action space; {} has {}", env_id,
+                            as.ToString()));
+  }
   io::DatasetMetadata meta;
-  const std::string kind = policy ? (o.epsilon > 0 ? "eps-greedy" : "greedy") : "random";
+  const std::string kind =
+      policy ? (o.epsilon > 0 ? "eps-greedy" : (o.noise > 0 ? "noisy" : "greedy")) : "random";
   std::string id_env = env_id;
   std::replace(id_env.begin(), id_env.end(), '/', '-');
   meta.dataset_id =
@@ -68,10 +76,12 @@ int64_t Collect(const CollectOptions& o) {
   meta.env_id = env_id;
   meta.env_spec_json = EnvSpecJson(env->spec());
   meta.max_episode_steps = env->spec().max_episode_steps;
-  meta.algorithm_name = policy ? fmt::format("{} (epsilon {})", o.policy, o.epsilon) : "random";
+  meta.algorithm_name =
+      policy ? fmt::format("{} (epsilon {}, noise {})", o.policy, o.epsilon, o.noise) : "random";
   meta.author = "bellman collect";
-  meta.description = fmt::format("bellman collect --env {} --policy {} --epsilon {} --seed {}",
-                                 env_id, o.policy, o.epsilon, o.seed);
+  meta.description =
+      fmt::format("bellman collect --env {} --policy {} --epsilon {} --noise {} --seed {}", env_id,
+                  o.policy, o.epsilon, o.noise, o.seed);
   io::Dataset data(os, as, meta);
   Rng rng(static_cast<uint64_t>(o.seed));
   std::vector<std::byte> obs, actions, action(as.byte_size());
@@ -93,6 +103,16 @@ int64_t Collect(const CollectOptions& o) {
         as.Sample(rng, action.data());
       } else {
         policy->Act(current, 1, action.data());
+        if (o.noise > 0.0) {
+          auto* a = reinterpret_cast<float*>(action.data());
+          for (int64_t j = 0; j < as.flat_size(); ++j) {
+            const double lo = as.low()[static_cast<size_t>(j)];
+            const double hi = as.high()[static_cast<size_t>(j)];
+            const double u =
+                static_cast<double>(a[j]) + 0.5 * (hi - lo) * o.noise * rng.StandardNormal();
+            a[j] = static_cast<float>(std::clamp(u, lo, hi));
+          }
+        }
       }
       actions.insert(actions.end(), action.begin(), action.end());
       obs.resize(obs.size() + os.byte_size());

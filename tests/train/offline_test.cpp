@@ -58,7 +58,7 @@ TEST(Offline, CollectWritesWholeSeededEpisodes) {
 TEST(Offline, TrainsFromTheDatasetAndResumesBitExactly) {
   test::TempDir tmp;
   const fs::path data = CollectPendulum(tmp.path(), 4);
-  for (const std::string algo : {"bc", "td3_bc"}) {
+  for (const std::string algo : {"bc", "td3_bc", "iql", "cql"}) {
     SCOPED_TRACE(algo);
     const TrainResult full = Train(OfflineOptions(algo, data, tmp / (algo + "-full")));
     ASSERT_TRUE(full.finished);
@@ -79,6 +79,51 @@ TEST(Offline, TrainsFromTheDatasetAndResumesBitExactly) {
     EXPECT_EQ(full.final_eval.returns, done.final_eval.returns);
     EXPECT_EQ(Slurp(tmp / (algo + "-full") / "progress.csv"),
               Slurp(tmp / (algo + "-resumed") / "progress.csv"));
+  }
+}
+
+TEST(Offline, DiscreteAlgorithmsTrainFromACartPoleDatasetAndResumeBitExactly) {
+  test::TempDir tmp;
+  CollectOptions c;
+  c.env = "CartPole-v1";
+  c.episodes = 10;
+  c.seed = 3;
+  c.out = (tmp / "cartpole").string();
+  Collect(c);
+  for (const std::string algo : {"discrete_bc", "discrete_cql"}) {
+    SCOPED_TRACE(algo);
+    auto options = [&](const fs::path& run) {
+      TrainOptions o = OfflineOptions(algo, tmp / "cartpole", run);
+      o.env = "CartPole-v1";
+      o.overrides.back() = algo + ".net.hidden_sizes=[16]";
+      o.overrides.push_back(algo + ".target_update_interval=50");
+      return o;
+    };
+    const TrainResult full = Train(options(tmp / (algo + "-full")));
+    ASSERT_TRUE(full.finished);
+    EXPECT_EQ(full.gradient_steps, 300);
+    TrainOptions killed = options(tmp / (algo + "-resumed"));
+    killed.stop_after_steps = 250;
+    EXPECT_FALSE(Train(killed).finished);
+    TrainOptions resume;
+    resume.resume = (tmp / (algo + "-resumed")).string();
+    resume.progress = false;
+    resume.verbose = false;
+    const TrainResult done = Train(resume);
+    EXPECT_EQ(full.final_eval.returns, done.final_eval.returns);
+    EXPECT_EQ(Slurp(tmp / (algo + "-full") / "progress.csv"),
+              Slurp(tmp / (algo + "-resumed") / "progress.csv"));
+  }
+  // The Box algorithm on a Discrete space names the discrete one.
+  try {
+    TrainOptions o = OfflineOptions("bc", tmp / "cartpole", tmp / "bad");
+    o.env = "CartPole-v1";
+    o.config_path = PresetPath("bc", "Pendulum-v1");
+    Train(o);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("for Discrete actions use discrete_bc"), std::string::npos)
+        << e.what();
   }
 }
 

@@ -320,10 +320,14 @@ TEST(Trainer, BadOverrideNamesTheKey) {
 // Every preset a learning test or the README names resolves, variants included: a preset name
 // ("CartPole-v1-fast") is not an env id, and only an unmatched one is checked as an env id.
 TEST(Trainer, PresetPathFindsVariantsAndNamesUnknownEnvs) {
-  for (const auto& [algo, preset] : std::vector<std::pair<std::string, std::string>>{
-           {"dqn", "CartPole-v1-fast"}, {"c51", "CartPole-v1-fast"},
-           {"qrdqn", "CartPole-v1-fast"}, {"ppo", "CartPole-v1-fast"},
-           {"td3", "Pendulum-v1-fast"}, {"dqn", "CartPole-v1"}, {"dqn", "MinAtar/Breakout-v1"}}) {
+  for (const auto& [algo, preset] :
+       std::vector<std::pair<std::string, std::string>>{{"dqn", "CartPole-v1-fast"},
+                                                        {"c51", "CartPole-v1-fast"},
+                                                        {"qrdqn", "CartPole-v1-fast"},
+                                                        {"ppo", "CartPole-v1-fast"},
+                                                        {"td3", "Pendulum-v1-fast"},
+                                                        {"dqn", "CartPole-v1"},
+                                                        {"dqn", "MinAtar/Breakout-v1"}}) {
     const std::string path = PresetPath(algo, preset);
     EXPECT_TRUE(fs::exists(path)) << path;
     EXPECT_EQ(fs::path(path).parent_path().filename().string(), algo) << path;

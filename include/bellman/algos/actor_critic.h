@@ -46,6 +46,11 @@ struct ContinuousAgentConfig {
   std::vector<int64_t> critic_hidden_sizes;        // empty: hidden_sizes
   std::string activation = "relu";
   bool fast_path = true;  // FusedMlp + flat Adam on the CPU
+  // Offline runs: states normalised by the dataset's per-feature mean and std + 1e-3 (TD3+BC,
+  // Fujimoto & Gu 2021, Sec. 5; CORL's IQL and CQL) before every network. The statistics are
+  // part of the checkpoint (obs_mean, obs_std); online runs have none and leave states as they
+  // are.
+  bool normalize_obs = false;
 
   template <class V>
   void Fields(V& v) {
@@ -63,6 +68,7 @@ struct ContinuousAgentConfig {
     v("critic_hidden_sizes", critic_hidden_sizes);
     v("activation", activation);
     v("fast_path", fast_path);
+    v("normalize_obs", normalize_obs);
   }
   // Throws bellman::Error naming "<algo>.<key>" and the value.
   void Validate(const std::string& algo) const;
@@ -110,7 +116,7 @@ class ContinuousAgent : public OffPolicyAlgorithm {
     torch::Tensor obs, action, reward, discount, next_obs;
   };
   BatchTensors Tensors(const Batch& batch) const;
-  // n observation rows -> [n, obs_dim] float32.
+  // n observation rows -> [n, obs_dim] float32, normalised with normalize_obs.
   torch::Tensor ObsTensor(const void* obs, int64_t n) const;
   // New net for this algorithm: obs_dim (+ action_dim when with_action) -> sizes -> outputs.
   MlpNet MakeNet(const std::vector<int64_t>& sizes, int64_t outputs, bool with_action);
@@ -149,6 +155,7 @@ class ContinuousAgent : public OffPolicyAlgorithm {
   Rng explore_rng_;
   Rng update_rng_;  // target smoothing / reparameterisation noise
   int64_t env_steps_ = 0;
+  torch::Tensor obs_mean_, obs_std_;  // [1, obs_dim]; 0 and 1 without normalize_obs
   enum : size_t { kForward = 0, kBackward = 1, kOptimizer = 2, kTarget = 3 };
   PhaseTimer timer_;
 };
@@ -170,10 +177,14 @@ struct SoftConfig : ContinuousAgentConfig {
   int64_t n_critics = 2;
   double log_std_min = -20.0;  // SB3's clamp of the policy's log std
   double log_std_max = 2.0;
+  // Learning rate of the policy and the temperature; 0: lr (SB3's single learning_rate). CORL's
+  // CQL uses 3e-5 for the policy and 3e-4 for the critics.
+  double actor_lr = 0.0;
 
   template <class V>
   void Fields(V& v) {
     ContinuousAgentConfig::Fields(v);
+    v("actor_lr", actor_lr);
     v("ent_coef", ent_coef);
     v("target_entropy", target_entropy);
     v("target_update_interval", target_update_interval);

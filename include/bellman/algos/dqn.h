@@ -32,6 +32,10 @@ struct DqnConfig : ValueAgentConfig {
   // f(r + discount f^-1(Q_target)) (Pohlen et al. 2018, eq. 2; R2D2's h(x) = sign(x)
   // (sqrt(|x| + 1) - 1) + 1e-3 x; `log` is the symmetric log sign(x) ln(1 + |x|)).
   std::string value_transform = "none";
+  // Discrete CQL (Kumar et al. 2020, eq. 4 with the CQL(H) regulariser of Sec. 3.2, as its
+  // discrete-action experiments use it): cql_alpha * (logsumexp_a Q(s, a) - Q(s, a_data)) is
+  // added to each sample's TD loss; 0 is plain DQN. Registered as `discrete_cql` (offline).
+  double cql_alpha = 0.0;
 
   template <class V>
   void Fields(V& v) {
@@ -42,6 +46,7 @@ struct DqnConfig : ValueAgentConfig {
     v("num_bins", num_bins);
     v("hl_gauss_sigma_ratio", hl_gauss_sigma_ratio);
     v("value_transform", value_transform);
+    v("cql_alpha", cql_alpha);
   }
   bool classification() const { return loss == "hl_gauss" || loss == "two_hot"; }
   // Throws bellman::Error naming the key: "dqn.gamma must be in [0, 1], got 1.5".

@@ -13,6 +13,10 @@ struct CollectOptions {
   // policy plays, with probability `epsilon` replaced by a random action.
   std::string policy = "random";
   double epsilon = 0.0;
+  // Box actions: Gaussian noise N(0, noise^2) in [-1, 1] units (a fraction of the half-range)
+  // added to the policy's action and clipped to the bounds, the stochastic behaviour D4RL's
+  // datasets come from. Draws come from Rng(seed) after the epsilon draw.
+  double noise = 0.0;
   int64_t episodes = 0;    // exactly one of episodes / steps is > 0
   int64_t steps = 0;       // whole episodes until at least this many steps
   int64_t seed = 0;        // episode i is reset with seed + i; the random actions use Rng(seed)

@@ -1,0 +1,204 @@
+// IQL (Kostrikov, Nair & Levine 2021, "Offline Reinforcement Learning with Implicit Q-Learning")
+// for Box actions, in CORL's order of operations (algorithms/offline/iql.py,
+// ImplicitQLearning.train). Every network sees states normalised by the dataset's statistics.
+// One update on a batch (s, a, r, s', d):
+//   next_v = V(s')                                                     (no grad, before V's step)
+//   V step:  u = min_k Q_target_k(s, a) - V(s)
+//            L_V = mean |expectile - 1(u < 0)| u^2                     (eq. 5, expectile tau)
+//   Q step:  y = r + gamma * (1 - d) * next_v
+//            L_Q = mean_k MSE(Q_k(s, a), y)                            (eq. 6)
+//            Polyak update of the Q targets
+//   policy:  w = min(exp(beta * u), exp_adv_max)                       (eq. 7, u from the V step)
+//            L_pi = mean w * (-log pi(a|s))  (gaussian)  or  mean w * |pi(s) - a|^2
+//            (deterministic); the actor's lr follows a cosine schedule over n_timesteps.
+// The Gaussian policy (CORL's GaussianPolicy) has mean tanh(f(s)) and a state-independent
+// log std clamped to [log_std_min, log_std_max]; evaluation plays the mean.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <numbers>
+
+#include "bellman/algos/actor_critic.h"
+#include "bellman/core/validate.h"
+#include "bellman/nets/params.h"
+
+namespace bellman::algos {
+
+struct IqlConfig : ContinuousAgentConfig {
+  double expectile = 0.7;           // tau of the expectile regression (CORL's iql_tau)
+  double beta = 3.0;                // inverse temperature of advantage weighting
+  double exp_adv_max = 100.0;       // clip of exp(beta * advantage)
+  std::string policy = "gaussian";  // gaussian | deterministic
+  double log_std_min = -20.0;  // CORL's LOG_STD_MIN
+  double log_std_max = 2.0;
+  bool actor_cosine_lr = true;  // CORL: CosineAnnealingLR(actor, n_timesteps)
+
+  IqlConfig() {
+    learning_starts = 0;
+    normalize_obs = true;
+  }
+  template <class V>
+  void Fields(V& v) {
+    ContinuousAgentConfig::Fields(v);
+    v("expectile", expectile);
+    v("beta", beta);
+    v("exp_adv_max", exp_adv_max);
+    v("policy", policy);
+    v("log_std_min", log_std_min);
+    v("log_std_max", log_std_max);
+    v("actor_cosine_lr", actor_cosine_lr);
+  }
+  void Validate(const std::string& a) const {
+    ContinuousAgentConfig::Validate(a);
+    Require(expectile > 0.0 && expectile < 1.0, "{}.expectile must be in (0, 1), got {}", a,
+            expectile);
+    Require(beta >= 0.0 && std::isfinite(beta), "{}.beta must be a finite number >= 0, got {}", a,
+            beta);
+    Require(exp_adv_max > 0.0, "{}.exp_adv_max must be > 0, got {}", a, exp_adv_max);
+    Require(policy == "gaussian" || policy == "deterministic",
+            "{}.policy must be gaussian or deterministic, got '{}'", a, policy);
+    Require(log_std_min < log_std_max, "{}.log_std_min ({}) must be below log_std_max ({})", a,
+            log_std_min, log_std_max);
+  }
+};
+
+class Iql final : public ContinuousAgent {
+ public:
+  Iql(const IqlConfig& config, AlgoContext context, const std::string& name)
+      : ContinuousAgent(config, context, name),
+        config_(config),
+        total_steps_(std::max<int64_t>(context.total_timesteps, 1)) {
+    // Parameter draws: actor, each critic, the value net (targets are copies).
+    actor_ = MakeNet(config_.hidden_sizes, action_dim(), /*with_action=*/false);
+    log_std_ = torch::zeros({action_dim()}).requires_grad_(true);
+    std::vector<torch::Tensor> critic_params;
+    for (int k = 0; k < 2; ++k) {
+      critics_.push_back(MakeNet(config_.critic_sizes(), 1, /*with_action=*/true));
+      for (auto& p : critics_.back()->parameters()) critic_params.push_back(p);
+    }
+    for (auto& c : critics_) critic_targets_.push_back(MlpNet(c->CloneTarget()));
+    value_ = MakeNet(config_.critic_sizes(), 1, /*with_action=*/false);
+    std::vector<torch::Tensor> actor_params = actor_->parameters();
+    if (gaussian()) actor_params.push_back(log_std_);
+    actor_optimizer_ = MakeAdam(actor_params, config_.lr);
+    critic_optimizer_ = MakeAdam(critic_params, config_.lr);
+    value_optimizer_ = MakeAdam(value_->parameters(), config_.lr);
+  }
+
+  std::vector<std::string> metric_names() const override {
+    return {"value_loss", "q_loss", "actor_loss", "adv_mean", "q_mean"};
+  }
+
+  Metrics Learn(const Batch& batch) override {
+    const BatchTensors t = Tensors(batch);
+    const torch::Tensor in = torch::cat({t.obs, t.action}, 1);
+    torch::Tensor next_v, target_q;
+    {
+      torch::NoGradGuard no_grad;
+      next_v = value_->forward(t.next_obs).squeeze(1);
+      target_q =
+          torch::min(critic_targets_[0]->forward(in), critic_targets_[1]->forward(in)).squeeze(1);
+    }
+    // V: expectile regression on the target critics' min (eq. 5).
+    torch::Tensor adv = target_q - value_->forward(t.obs).squeeze(1);
+    const torch::Tensor weight = torch::abs(static_cast<float>(config_.expectile) -
+                                            (adv.detach() < 0.0f).to(torch::kFloat32));
+    torch::Tensor value_loss = (weight * adv.pow(2)).mean();
+    const double value_loss_value = Finite(value_loss, "value_loss");
+    Step(*value_optimizer_, value_loss);
+
+    // Q: regression on r + gamma * (1 - d) * V(s') (eq. 6).
+    const torch::Tensor td_target = t.reward + t.discount * next_v;
+    torch::Tensor q0 = critics_[0]->forward(in).squeeze(1);
+    torch::Tensor q1 = critics_[1]->forward(in).squeeze(1);
+    torch::Tensor q_loss = 0.5f * (torch::mse_loss(q0, td_target) + torch::mse_loss(q1, td_target));
+    const double q_loss_value = Finite(q_loss, "q_loss");
+    Step(*critic_optimizer_, q_loss);
+    {
+      const auto timed = TimeTargetUpdate();
+      for (size_t k = 0; k < critics_.size(); ++k) {
+        nets::SoftUpdate(*critic_targets_[k], *critics_[k], config_.tau);
+      }
+    }
+
+    // Policy: advantage-weighted regression (eq. 7).
+    const torch::Tensor exp_adv = torch::exp(static_cast<float>(config_.beta) * adv.detach())
+                                      .clamp_max(static_cast<float>(config_.exp_adv_max));
+    const torch::Tensor mean = torch::tanh(actor_->forward(t.obs));
+    torch::Tensor bc_losses;
+    if (gaussian()) {
+      const torch::Tensor log_std = log_std_.clamp(config_.log_std_min, config_.log_std_max);
+      // -log N(a; mean, exp(log_std)), summed over the action's dimensions.
+      const double half_log_2pi = 0.5 * std::log(2.0 * std::numbers::pi);
+      bc_losses = (0.5f * ((t.action - mean) * torch::exp(-log_std)).pow(2) + log_std +
+                   static_cast<float>(half_log_2pi))
+                      .sum(1);
+    } else {
+      bc_losses = (mean - t.action).pow(2).sum(1);
+    }
+    torch::Tensor actor_loss = (exp_adv * bc_losses).mean();
+    const double actor_loss_value = Finite(actor_loss, "actor_loss");
+    if (config_.actor_cosine_lr) {
+      // torch's CosineAnnealingLR(T_max = n_timesteps, eta_min = 0), stepped after each update:
+      // the k-th update (from 0) uses lr * (1 + cos(pi k / T)) / 2.
+      const double k = static_cast<double>(num_updates_);
+      const double lr = config_.lr * 0.5 *
+                        (1.0 + std::cos(std::numbers::pi * std::min(k, double(total_steps_)) /
+                                        static_cast<double>(total_steps_)));
+      for (auto& group : actor_optimizer_->param_groups()) group.options().set_lr(lr);
+    }
+    Step(*actor_optimizer_, actor_loss);
+    ++num_updates_;
+    return {{"value_loss", value_loss_value},
+            {"q_loss", q_loss_value},
+            {"actor_loss", actor_loss_value},
+            {"adv_mean", adv.detach().mean().item<double>()},
+            {"q_mean", q0.detach().mean().item<double>()}};
+  }
+
+ private:
+  bool gaussian() const { return config_.policy == "gaussian"; }
+
+  double Finite(const torch::Tensor& loss, const char* what) const {
+    const double value = loss.item<double>();
+    if (!std::isfinite(value)) CheckFinite(loss, what);
+    return value;
+  }
+
+  torch::Tensor PolicyActions(const torch::Tensor& obs, bool explore) override {
+    torch::Tensor mean = torch::tanh(actor_->forward(obs));
+    if (!explore || !gaussian()) return mean;
+    const torch::Tensor std =
+        torch::exp(log_std_.detach().clamp(config_.log_std_min, config_.log_std_max));
+    return (mean + std * StandardNormal(explore_rng(), {obs.size(0), action_dim()}))
+        .clamp(-1.0f, 1.0f);
+  }
+
+  void DeclareModules(nets::StateDict& state) override {
+    state.AddModule("actor", *actor_);
+    state.AddTensor("log_std", log_std_);
+    for (size_t k = 0; k < critics_.size(); ++k) {
+      state.AddModule(fmt::format("critic{}", k), *critics_[k]);
+      state.AddModule(fmt::format("critic{}_target", k), *critic_targets_[k], /*frozen=*/true);
+    }
+    state.AddModule("value", *value_);
+    state.AddOptimizer("actor_optimizer", *actor_optimizer_);
+    state.AddOptimizer("critic_optimizer", *critic_optimizer_);
+    state.AddOptimizer("value_optimizer", *value_optimizer_);
+  }
+
+  IqlConfig config_;
+  int64_t total_steps_;  // the cosine schedule's horizon (n_timesteps)
+  MlpNet actor_ = nullptr;
+  torch::Tensor log_std_;
+  std::vector<MlpNet> critics_;
+  std::vector<MlpNet> critic_targets_;
+  MlpNet value_ = nullptr;
+  std::unique_ptr<torch::optim::Optimizer> actor_optimizer_;
+  std::unique_ptr<torch::optim::Optimizer> critic_optimizer_;
+  std::unique_ptr<torch::optim::Optimizer> value_optimizer_;
+};
+
+BELLMAN_REGISTER_ALGORITHMS(iql) { registry.push_back(MakeRegistration<Iql, IqlConfig>("iql")); }
+
+}  // namespace bellman::algos
