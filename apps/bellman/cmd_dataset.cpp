@@ -35,8 +35,30 @@ void AddDatasetCommands(CLI::App& app) {
     fmt::print("wrote {} episodes to {}\n", n, o->out);
   });
 
-  CLI::App* dataset = app.add_subcommand("dataset", "Inspect or convert an offline dataset");
+  CLI::App* dataset = app.add_subcommand("dataset", "Make, inspect or convert an offline dataset");
   dataset->require_subcommand(1);
+  auto m = std::make_shared<train::MakeDatasetOptions>();
+  CLI::App* make = dataset->add_subcommand(
+      "make", "D4RL's recipes: random, medium, medium-replay, expert, medium-expert; replay");
+  make->add_option("--env", m->env,
+                   "Pendulum-v1, Hopper-v4, HalfCheetah-v4, MinAtar/Breakout-v1 "
+                   "or MinAtar/SpaceInvaders-v1")
+      ->required();
+  make->add_option("--level", m->level,
+                   "random, medium, medium-replay, expert, medium-expert; "
+                   "MinAtar: random, replay")
+      ->required();
+  make->add_option("--out", m->out, "dataset folder to create")->required();
+  make->add_option("--seed", m->seed, "root seed of the policies and episodes")
+      ->capture_default_str();
+  make->add_option("--steps", m->steps, "dataset steps (default: the recipe's)");
+  make->add_option("--policies", m->policies,
+                   "where the behaviour policies' runs are kept and reused (default "
+                   "runs/dataset-make/<env>-seed<seed>)");
+  make->callback([m] {
+    train::MakeDataset(*m);
+    train::PrintDatasetInfo(m->out, std::cout);
+  });
   auto path = std::make_shared<std::string>();
   CLI::App* info = dataset->add_subcommand("info", "Episodes, steps, returns and spaces");
   info->add_option("path", *path, "Minari dataset folder or D4RL .hdf5 file")->required();

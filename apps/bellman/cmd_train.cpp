@@ -44,6 +44,9 @@ void AddTrainCommands(CLI::App& app) {
   cmd->add_option("--dataset", o->dataset,
                   "learn offline from this Minari dataset folder or D4RL .hdf5 file; the env "
                   "only evaluates (n_timesteps counts gradient steps)");
+  cmd->add_option("--record-dataset", o->record_dataset,
+                  "write every transition this online run collects to this new Minari dataset "
+                  "folder when it ends (D4RL's medium-replay, DQN-replay)");
   cmd->add_option("--set", o->overrides,
                   "override a config key, e.g. --set dqn.lr=1e-3 --set n_timesteps=20000 "
                   "(repeatable; keys without a section go to the algorithm's)");

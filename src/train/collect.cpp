@@ -15,10 +15,11 @@
 #include "bellman/envs/registry.h"
 #include "bellman/io/dataset.h"
 #include "bellman/train/train.h"
+#include "train/recorder.h"
 
 namespace bellman::train {
 
-namespace {
+namespace {}  // namespace
 
 // Gymnasium's EnvSpec.to_json() fields that readers use (id, max_episode_steps), in its layout.
 std::string EnvSpecJson(const EnvSpec& spec) {
@@ -29,8 +30,6 @@ std::string EnvSpecJson(const EnvSpec& spec) {
       spec.id, spec.reward_threshold ? fmt::format("{}", *spec.reward_threshold) : "null",
       spec.max_episode_steps > 0 ? std::to_string(spec.max_episode_steps) : "null");
 }
-
-}  // namespace
 
 int64_t Collect(const CollectOptions& o) {
   if ((o.episodes > 0) == (o.steps > 0)) {

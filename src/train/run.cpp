@@ -29,6 +29,7 @@
 #include "train/checkpoint_state.h"
 #include "train/evaluate.h"
 #include "train/loop.h"
+#include "train/recorder.h"
 #include "train/run_config.h"
 
 #ifndef BELLMAN_VERSION
@@ -92,6 +93,22 @@ class Run {
     metric_sums_.assign(algo_->metric_names().size(), 0.0);
     vec_->Reset(streams_.env_seed);
     std::memcpy(obs_.data(), vec_->obs_data(), obs_.size());
+    if (!options_.record_dataset.empty()) {
+      io::DatasetMetadata meta;
+      std::string id_env = tc_.env;
+      std::replace(id_env.begin(), id_env.end(), '/', '-');
+      meta.dataset_id = fmt::format("bellman/{}-{}-replay-v0", id_env, tc_.algo);
+      meta.env_id = tc_.env;
+      meta.env_spec_json = EnvSpecJson(vec_->spec());
+      meta.max_episode_steps = vec_->spec().max_episode_steps;
+      meta.algorithm_name = fmt::format("{} (every transition of its training run)", tc_.algo);
+      meta.author = "bellman train --record-dataset";
+      meta.description =
+          fmt::format("the replay of bellman train --algo {} --env {} --seed {}: {} env steps",
+                      tc_.algo, tc_.env, tc_.seed, tc_.n_timesteps);
+      recorder_ = std::make_unique<TransitionRecorder>(
+          vec_->observation_space(), vec_->action_space(), tc_.num_envs, meta, obs_.data());
+    }
   }
 
   void Resume(const fs::path& ckpt) {
@@ -251,6 +268,17 @@ class Run {
                                      .final_obs = vec_->final_obs_data(),
                                      .has_final_obs = vec_->has_final_obs().data()});
     }
+    if (recorder_) {
+      recorder_->Record(TransitionRows{.n = n,
+                                       .obs = obs_.data(),
+                                       .action = actions_.data(),
+                                       .reward = vec_->rewards().data(),
+                                       .next_obs = vec_->obs_data(),
+                                       .terminated = vec_->terminated().data(),
+                                       .truncated = vec_->truncated().data(),
+                                       .final_obs = vec_->final_obs_data(),
+                                       .has_final_obs = vec_->has_final_obs().data()});
+    }
     std::memcpy(obs_.data(), vec_->obs_data(), obs_.size());
   }
 
@@ -272,6 +300,7 @@ class Run {
     result.wall_seconds = wall_before_ + elapsed();
     result.finished = true;
     if (tc_.profile) result.profile = ProfileTable(train_seconds);
+    if (recorder_) io::WriteMinari(recorder_->dataset(), options_.record_dataset);
     WriteSummary(result);
     return result;
   }
@@ -465,9 +494,10 @@ class Run {
   std::unique_ptr<algos::Algorithm> algo_;
   Rng sampler_;
   LoopProfile profile_;
-  std::unique_ptr<Learner> learner_;  // after sampler_ and profile_, which it refers to
-  std::vector<std::byte> obs_;        // observations the next actions are chosen from
-  std::vector<std::byte> actions_;    // num_envs action rows (int64 or float32[dim])
+  std::unique_ptr<Learner> learner_;              // after sampler_ and profile_, which it refers to
+  std::unique_ptr<TransitionRecorder> recorder_;  // --record-dataset only
+  std::vector<std::byte> obs_;                    // observations the next actions are chosen from
+  std::vector<std::byte> actions_;                // num_envs action rows (int64 or float32[dim])
   std::vector<double> running_return_;
   std::vector<int64_t> running_length_;
   std::deque<double> recent_returns_;
@@ -548,6 +578,15 @@ TrainResult Train(const TrainOptions& options) {
   };
   if (!options.algo.empty()) algos::FindAlgo(options.algo);
   if (!options.env.empty()) CheckEnvId(options.env);
+  if (!options.record_dataset.empty()) {
+    if (!options.resume.empty() || !options.dataset.empty()) {
+      throw Error("--record-dataset records a fresh online run; not with --resume or --dataset");
+    }
+    if (fs::exists(options.record_dataset) && !fs::is_empty(options.record_dataset)) {
+      throw Error(fmt::format("--record-dataset {} exists; a dataset is never overwritten",
+                              options.record_dataset));
+    }
+  }
   if (!options.resume.empty()) {
     resume_ckpt = io::ResolveCheckpoint(options.resume);
     run_dir = resume_ckpt->parent_path().parent_path();

@@ -127,6 +127,72 @@ TEST(Offline, DiscreteAlgorithmsTrainFromACartPoleDatasetAndResumeBitExactly) {
   }
 }
 
+TEST(Offline, RecordDatasetKeepsEveryFinishedEpisodeOfAnOnlineRun) {
+  test::TempDir tmp;
+  TrainOptions o;
+  o.algo = "dqn";
+  o.env = "CartPole-v1";
+  o.run_dir = (tmp / "run").string();
+  o.record_dataset = (tmp / "replay").string();
+  o.progress = false;
+  o.verbose = false;
+  o.overrides = {"n_timesteps=2000",      "num_envs=2",
+                 "eval_freq=0",           "checkpoint_freq=0",
+                 "final_eval_episodes=1", "dqn.learning_starts=500"};
+  o.config_path = PresetPath("dqn", "CartPole-v1-fast");
+  const TrainResult r = Train(o);
+  const io::Dataset d = io::ReadDataset(tmp / "replay");
+  const auto summary = nlohmann::json::parse(Slurp(tmp / "run" / "summary.json"));
+  EXPECT_EQ(d.num_episodes(), summary.at("episodes").get<int64_t>());
+  EXPECT_LE(d.total_steps(), r.env_steps);
+  EXPECT_GT(d.total_steps(), r.env_steps - 2 * 500);  // at most one unfinished episode per env
+  for (double x : d.rewards()) EXPECT_EQ(x, 1.0);
+  for (int64_t e = 0; e < d.num_episodes(); ++e) {
+    const int64_t last = d.first_step(e) + d.steps(e) - 1;
+    EXPECT_TRUE(d.terminations()[last] || d.truncations()[last]) << "episode " << e;
+  }
+  // A second run into the same folder is refused, and the dataset is left as it was.
+  o.run_dir = (tmp / "run2").string();
+  EXPECT_THROW(Train(o), Error);
+  EXPECT_EQ(io::ReadDataset(tmp / "replay").total_steps(), d.total_steps());
+}
+
+TEST(Offline, DatasetMakeRecipesShareTheirPolicies) {
+  test::TempDir tmp;
+  MakeDatasetOptions m;
+  m.env = "Pendulum-v1";
+  m.seed = 5;
+  m.steps = 1000;
+  m.policies = (tmp / "policies").string();
+  m.level = "medium-expert";
+  m.out = (tmp / "me").string();
+  MakeDataset(m);
+  const io::Dataset me = io::ReadDataset(m.out);
+  EXPECT_EQ(me.metadata().dataset_id, "bellman/Pendulum-v1-medium-expert-v0");
+  EXPECT_EQ(me.num_episodes(), 10);  // 5 medium + 5 expert episodes of 200 steps
+  ASSERT_TRUE(me.metadata().ref_min_score && me.metadata().ref_max_score);
+  EXPECT_LT(*me.metadata().ref_min_score, *me.metadata().ref_max_score);
+  // The medium run stopped at a third of the way from random to expert.
+  const auto medium = nlohmann::json::parse(Slurp(tmp / "policies" / "medium" / "summary.json"));
+  EXPECT_LT(medium.at("env_steps").get<int64_t>(), 20'000);
+  m.level = "medium-replay";
+  m.out = (tmp / "mr").string();
+  MakeDataset(m);  // reuses the medium run: its recorded transitions
+  const io::Dataset mr = io::ReadDataset(m.out);
+  EXPECT_EQ(mr.num_episodes(), medium.at("episodes").get<int64_t>());
+  EXPECT_EQ(mr.metadata().ref_max_score, me.metadata().ref_max_score);
+  m.level = "replay";
+  m.out = (tmp / "bad").string();
+  EXPECT_THROW(MakeDataset(m), Error);  // replay is MinAtar's
+  m.level = "medum";
+  try {
+    MakeDataset(m);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("did you mean 'medium'"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Offline, NormalisedScoresFromTheDatasetsReferences) {
   test::TempDir tmp;
   const fs::path data = CollectPendulum(tmp.path(), 2);

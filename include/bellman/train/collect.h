@@ -27,6 +27,22 @@ struct CollectOptions {
 // Plays the episodes and writes the dataset atomically; returns the number of episodes.
 int64_t Collect(const CollectOptions& options);
 
+// `bellman dataset make`: D4RL's recipes (random, medium, medium-replay, expert, medium-expert)
+// for Pendulum-v1, Hopper-v4 and HalfCheetah-v4, and DQN-replay datasets (replay, random) for
+// MinAtar Breakout and SpaceInvaders, reproducible from `seed` (docs/offline.md, "Recipes").
+struct MakeDatasetOptions {
+  std::string env;
+  std::string level;
+  std::string out;
+  int64_t seed = 0;
+  int64_t steps = 0;     // dataset steps (0: the recipe's)
+  std::string policies;  // where the behaviour policies' runs are kept and reused (default:
+                         // runs/dataset-make/<env>-seed<seed>)
+};
+// Trains (or reuses) the behaviour policies and writes the dataset, with D4RL's reference scores
+// (the random policy's and the expert's mean returns) in its metadata. Returns `out`.
+std::string MakeDataset(const MakeDatasetOptions& options);
+
 // Episodes, steps, return mean/min/max, spaces and references of a dataset (Minari or D4RL).
 void PrintDatasetInfo(const std::string& path, std::ostream& out);
 

@@ -94,7 +94,11 @@ struct TrainOptions {
   std::vector<std::string> overrides;  // "dqn.lr=1e-3", "n_timesteps=20000" ("lr=..." = "dqn.lr")
   std::string run_dir;                 // empty: <runs_root>/<algo>-<env>-<seed>-<YYYYmmdd-HHMMSS>
   std::string runs_root = "runs";
-  std::string resume;    // a run directory to continue from its latest checkpoint
+  std::string resume;  // a run directory to continue from its latest checkpoint
+  // Online runs: every transition the run collects is written, as whole episodes, to this
+  // Minari dataset folder when the run ends (D4RL's medium-replay, DQN-replay datasets). Not
+  // with resume or a dataset.
+  std::string record_dataset;
   bool progress = true;  // progress bar on stdout
   bool verbose = true;   // print the run directory and final evaluation
   // For tests: stop (without final checkpoint, evaluation or summary, as if killed) once this
