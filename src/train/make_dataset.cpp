@@ -122,7 +122,7 @@ std::string MakeDataset(const MakeDatasetOptions& o) {
                             DidYouMean(o.level, levels), fmt::join(levels, ", ")));
   }
   const bool minatar = IsMinAtar(o.env);
-  if (minatar != (o.level == "replay" || o.level == "random")) {
+  if (minatar ? (o.level != "replay" && o.level != "random") : o.level == "replay") {
     throw Error(fmt::format("{} has the levels {}", o.env,
                             minatar ? "random, replay"
                                     : "random, medium, medium-replay, expert, "

@@ -181,6 +181,13 @@ TEST(Offline, DatasetMakeRecipesShareTheirPolicies) {
   const io::Dataset mr = io::ReadDataset(m.out);
   EXPECT_EQ(mr.num_episodes(), medium.at("episodes").get<int64_t>());
   EXPECT_EQ(mr.metadata().ref_max_score, me.metadata().ref_max_score);
+  m.level = "random";
+  m.out = (tmp / "random").string();
+  MakeDataset(m);  // references from the same random episodes and the same expert
+  const io::Dataset random = io::ReadDataset(m.out);
+  EXPECT_EQ(random.total_steps(), 1000);
+  EXPECT_EQ(random.metadata().ref_min_score, me.metadata().ref_min_score);
+  EXPECT_EQ(random.metadata().ref_max_score, me.metadata().ref_max_score);
   m.level = "replay";
   m.out = (tmp / "bad").string();
   EXPECT_THROW(MakeDataset(m), Error);  // replay is MinAtar's

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The offline results table of docs/offline.md (issue 11; not a test): every algorithm for Box
+# actions (bc, td3_bc, iql, cql) on every Pendulum-v1 recipe of `bellman dataset make` (random,
+# medium, medium-replay, expert, medium-expert; seed 0, 20k steps each), SEEDS training seeds,
+# D4RL-normalised final scores (10 evaluation episodes), plus learning curves as PNG.
+# Budgets (what 2 cores allow): 64x64 networks (CQL 3x64), batch 256; gradient steps bc 5k,
+# td3_bc 10k, iql 20k, cql 10k; evaluation every 2,500 steps.
+# Usage: bench/offline_results.sh [build-dir]   SEEDS="1 2 3", OUT=dir (default: a temp dir)
+set -euo pipefail
+BUILD=${1:-build}
+SEEDS=${SEEDS:-1 2 3}
+B="$BUILD/bellman"
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PY=/usr/bin/python3
+if [ -z "${OUT:-}" ]; then
+  OUT=$(mktemp -d)
+  trap 'rm -rf "$OUT"' EXIT
+fi
+mkdir -p "$OUT"
+LEVELS="random medium medium-replay expert medium-expert"
+for level in $LEVELS; do
+  [ -d "$OUT/data-$level" ] || "$B" dataset make --env Pendulum-v1 --level "$level" --seed 0 \
+    --policies "$OUT/policies" --out "$OUT/data-$level" >/dev/null
+done
+steps_of() { case $1 in bc) echo 5000 ;; td3_bc) echo 10000 ;; iql) echo 20000 ;; cql) echo 10000 ;; esac; }
+for level in $LEVELS; do
+  for algo in bc td3_bc iql cql; do
+    for seed in $SEEDS; do
+      run="$OUT/runs/$level-$algo-$seed"
+      [ -f "$run/summary.json" ] && continue
+      hidden="[64, 64]"
+      [ "$algo" = cql ] && hidden="[64, 64, 64]"
+      "$B" train --algo "$algo" --env Pendulum-v1 --dataset "$OUT/data-$level" --seed "$seed" \
+        --no-progress --run-dir "$run" --set n_timesteps="$(steps_of $algo)" \
+        --set eval_freq=2500 --set eval_episodes=5 --set checkpoint_freq=0 \
+        --set "$algo.hidden_sizes=$hidden" --set "$algo.batch_size=256" >/dev/null
+    done
+  done
+done
+"$PY" - "$OUT" "$ROOT/docs/img" $LEVELS <<'PYEOF'
+import csv, json, os, statistics, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+out, img, levels = sys.argv[1], sys.argv[2], sys.argv[3:]
+algos = ["bc", "td3_bc", "iql", "cql"]
+def meta(level):
+    return json.load(open(f"{out}/data-{level}/data/metadata.json"))
+def behaviour(level):
+    import h5py
+    m = meta(level)
+    with h5py.File(f"{out}/data-{level}/data/main_data.hdf5") as f:
+        rets = [f[k]["rewards"][()].sum() for k in f.keys()]
+    r = sum(rets) / len(rets)
+    return 100 * (r - m["ref_min_score"]) / (m["ref_max_score"] - m["ref_min_score"])
+print("| dataset | behaviour | " + " | ".join(algos) + " |")
+print("|---|---|" + "---|" * len(algos))
+for level in levels:
+    row = [f"{behaviour(level):.1f}"]
+    for a in algos:
+        scores = []
+        for run in sorted(os.listdir(f"{out}/runs")):
+            if run.startswith(f"{level}-{a}-") and run[len(level) + len(a) + 2:].isdigit():
+                s = json.load(open(f"{out}/runs/{run}/summary.json"))
+                scores.append(s["final_eval"]["normalized_score"])
+        sd = statistics.pstdev(scores) if len(scores) > 1 else 0.0
+        row.append(f"{statistics.mean(scores):.1f} +/- {sd:.1f}")
+    print(f"| {level} | " + " | ".join(row) + " |")
+m = meta("medium")
+print(f"\nreferences: random {m['ref_min_score']:.1f}, expert {m['ref_max_score']:.1f}")
+os.makedirs(img, exist_ok=True)
+for level in ["medium", "medium-replay"]:
+    plt.figure(figsize=(6, 4))
+    for a in algos:
+        curves = []
+        for run in sorted(os.listdir(f"{out}/runs")):
+            if run.startswith(f"{level}-{a}-") and run[len(level) + len(a) + 2:].isdigit():
+                rows = [r for r in csv.DictReader(open(f"{out}/runs/{run}/progress.csv"))
+                        if r.get("eval_normalized_score")]
+                curves.append([(int(r["train_steps"]), float(r["eval_normalized_score"])) for r in rows])
+        if not curves:
+            continue
+        n = min(len(c) for c in curves)
+        xs = [curves[0][i][0] for i in range(n)]
+        ys = [statistics.mean(c[i][1] for c in curves) for i in range(n)]
+        plt.plot(xs, ys, marker="o", label=a)
+    plt.axhline(behaviour(level), color="gray", linestyle="--", label="behaviour")
+    plt.xlabel("gradient steps")
+    plt.ylabel("D4RL-normalised score (mean of seeds)")
+    plt.title(f"Pendulum-v1 {level}")
+    plt.legend()
+    plt.tight_layout()
+    plt.savefig(f"{img}/offline_pendulum_{level}.png", dpi=80)
+PYEOF
