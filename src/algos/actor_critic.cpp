@@ -173,6 +173,30 @@ std::unique_ptr<torch::optim::Optimizer> ContinuousAgent::MakeAdam(
   return nets::MakeOptimizer(oc, std::move(params));
 }
 
+Critics ContinuousAgent::MakeCritics(int64_t n, double lr) {
+  Critics c;
+  std::vector<torch::Tensor> params;
+  for (int64_t k = 0; k < n; ++k) {
+    c.online.push_back(MakeNet(config_.critic_sizes(), 1, /*with_action=*/true));
+    for (auto& p : c.online.back()->parameters()) params.push_back(p);
+  }
+  for (auto& q : c.online) c.target.push_back(MlpNet(q->CloneTarget()));
+  c.optimizer = MakeAdam(params, lr);
+  return c;
+}
+
+void Critics::SoftUpdate(double tau) {
+  for (size_t k = 0; k < online.size(); ++k) nets::SoftUpdate(*target[k], *online[k], tau);
+}
+
+void Critics::Declare(nets::StateDict& state) {
+  for (size_t k = 0; k < online.size(); ++k) {
+    state.AddModule(fmt::format("critic{}", k), *online[k]);
+    state.AddModule(fmt::format("critic{}_target", k), *target[k], /*frozen=*/true);
+  }
+  state.AddOptimizer("critic_optimizer", *optimizer);
+}
+
 void ContinuousAgent::CheckFinite(const torch::Tensor& t, const char* what) const {
   if (!torch::isfinite(t).all().item<bool>()) {
     throw Error(fmt::format(

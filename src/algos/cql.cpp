@@ -77,13 +77,7 @@ class Cql final : public SoftAgent {
  public:
   Cql(const CqlConfig& config, AlgoContext context, const std::string& name)
       : SoftAgent(config, context, name), config_(config) {
-    std::vector<torch::Tensor> critic_params;
-    for (int64_t k = 0; k < config_.n_critics; ++k) {
-      critics_.push_back(MakeNet(config_.critic_sizes(), 1, /*with_action=*/true));
-      for (auto& p : critics_.back()->parameters()) critic_params.push_back(p);
-    }
-    for (auto& c : critics_) critic_targets_.push_back(MlpNet(c->CloneTarget()));
-    critic_optimizer_ = MakeAdam(critic_params, config_.lr);
+    critics_ = MakeCritics(config_.n_critics, config_.lr);
     log_alpha_prime_ = torch::zeros({1}).requires_grad_(true);
     if (config_.cql_lagrange) alpha_prime_optimizer_ = MakeAdam({log_alpha_prime_}, config_.lr);
   }
@@ -105,7 +99,7 @@ class Cql final : public SoftAgent {
       auto [next_action, next_log_prob] = Sample(t.next_obs);
       const torch::Tensor next_in = torch::cat({t.next_obs, next_action}, 1);
       torch::Tensor next_q =
-          torch::min(critic_targets_[0]->forward(next_in), critic_targets_[1]->forward(next_in))
+          torch::min(critics_.target[0]->forward(next_in), critics_.target[1]->forward(next_in))
               .squeeze(1);
       if (config_.backup_entropy) next_q = next_q - alpha * next_log_prob;
       td_target = t.reward + t.discount * next_q;
@@ -135,8 +129,8 @@ class Cql final : public SoftAgent {
     torch::Tensor bellman_loss, gaps, q_first;
     std::vector<torch::Tensor> gap(2);
     for (size_t k = 0; k < 2; ++k) {
-      const torch::Tensor q = critics_[k]->forward(in).squeeze(1);
-      torch::Tensor q_ood = critics_[k]->forward(cql_in).view({b, 3 * n});
+      const torch::Tensor q = critics_.online[k]->forward(in).squeeze(1);
+      torch::Tensor q_ood = critics_.online[k]->forward(cql_in).view({b, 3 * n});
       if (config_.cql_importance_sample) {
         q_ood = q_ood - cql_log_density;
       } else {
@@ -171,24 +165,23 @@ class Cql final : public SoftAgent {
 
     double actor_loss_value = 0.0;
     {
-      const FrozenParams frozen(critics_);
+      const FrozenParams frozen(critics_.online);
       const torch::Tensor pi_in = torch::cat({t.obs, pi}, 1);
       const torch::Tensor q_pi =
-          torch::min(critics_[0]->forward(pi_in), critics_[1]->forward(pi_in)).squeeze(1);
+          torch::min(critics_.online[0]->forward(pi_in), critics_.online[1]->forward(pi_in))
+              .squeeze(1);
       const torch::Tensor actor_loss = (alpha * log_prob - q_pi).mean();
       actor_loss_value = actor_loss.item<double>();
       if (!std::isfinite(actor_loss_value)) CheckFinite(actor_loss, "actor_loss");
       StepActor(actor_loss);
     }
-    Step(*critic_optimizer_, critic_loss);
+    Step(*critics_.optimizer, critic_loss);
 
     ++num_updates_;
     {
       const auto timed = TimeTargetUpdate();
       if (num_updates_ % config_.target_update_interval == 0) {
-        for (size_t k = 0; k < critics_.size(); ++k) {
-          nets::SoftUpdate(*critic_targets_[k], *critics_[k], config_.tau);
-        }
+        critics_.SoftUpdate(config_.tau);
       }
     }
     return {{"critic_loss", critic_loss_value},
@@ -210,20 +203,14 @@ class Cql final : public SoftAgent {
 
   void DeclareModules(nets::StateDict& state) override {
     DeclareSoftState(state);
-    for (size_t k = 0; k < critics_.size(); ++k) {
-      state.AddModule(fmt::format("critic{}", k), *critics_[k]);
-      state.AddModule(fmt::format("critic{}_target", k), *critic_targets_[k], /*frozen=*/true);
-    }
-    state.AddOptimizer("critic_optimizer", *critic_optimizer_);
+    critics_.Declare(state);
     state.AddTensor("log_alpha_prime", log_alpha_prime_);
     if (alpha_prime_optimizer_)
       state.AddOptimizer("alpha_prime_optimizer", *alpha_prime_optimizer_);
   }
 
   CqlConfig config_;
-  std::vector<MlpNet> critics_;
-  std::vector<MlpNet> critic_targets_;
-  std::unique_ptr<torch::optim::Optimizer> critic_optimizer_;
+  Critics critics_;
   torch::Tensor log_alpha_prime_;
   std::unique_ptr<torch::optim::Optimizer> alpha_prime_optimizer_;  // cql_lagrange only
 };

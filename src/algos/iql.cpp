@@ -29,7 +29,7 @@ struct IqlConfig : ContinuousAgentConfig {
   double beta = 3.0;                // inverse temperature of advantage weighting
   double exp_adv_max = 100.0;       // clip of exp(beta * advantage)
   std::string policy = "gaussian";  // gaussian | deterministic
-  double log_std_min = -20.0;  // CORL's LOG_STD_MIN
+  double log_std_min = -20.0;       // CORL's LOG_STD_MIN
   double log_std_max = 2.0;
   bool actor_cosine_lr = true;  // CORL: CosineAnnealingLR(actor, n_timesteps)
 
@@ -71,17 +71,11 @@ class Iql final : public ContinuousAgent {
     // Parameter draws: actor, each critic, the value net (targets are copies).
     actor_ = MakeNet(config_.hidden_sizes, action_dim(), /*with_action=*/false);
     log_std_ = torch::zeros({action_dim()}).requires_grad_(true);
-    std::vector<torch::Tensor> critic_params;
-    for (int k = 0; k < 2; ++k) {
-      critics_.push_back(MakeNet(config_.critic_sizes(), 1, /*with_action=*/true));
-      for (auto& p : critics_.back()->parameters()) critic_params.push_back(p);
-    }
-    for (auto& c : critics_) critic_targets_.push_back(MlpNet(c->CloneTarget()));
+    critics_ = MakeCritics(2, config_.lr);
     value_ = MakeNet(config_.critic_sizes(), 1, /*with_action=*/false);
     std::vector<torch::Tensor> actor_params = actor_->parameters();
     if (gaussian()) actor_params.push_back(log_std_);
     actor_optimizer_ = MakeAdam(actor_params, config_.lr);
-    critic_optimizer_ = MakeAdam(critic_params, config_.lr);
     value_optimizer_ = MakeAdam(value_->parameters(), config_.lr);
   }
 
@@ -97,7 +91,7 @@ class Iql final : public ContinuousAgent {
       torch::NoGradGuard no_grad;
       next_v = value_->forward(t.next_obs).squeeze(1);
       target_q =
-          torch::min(critic_targets_[0]->forward(in), critic_targets_[1]->forward(in)).squeeze(1);
+          torch::min(critics_.target[0]->forward(in), critics_.target[1]->forward(in)).squeeze(1);
     }
     // V: expectile regression on the target critics' min (eq. 5).
     torch::Tensor adv = target_q - value_->forward(t.obs).squeeze(1);
@@ -109,16 +103,14 @@ class Iql final : public ContinuousAgent {
 
     // Q: regression on r + gamma * (1 - d) * V(s') (eq. 6).
     const torch::Tensor td_target = t.reward + t.discount * next_v;
-    torch::Tensor q0 = critics_[0]->forward(in).squeeze(1);
-    torch::Tensor q1 = critics_[1]->forward(in).squeeze(1);
+    torch::Tensor q0 = critics_.online[0]->forward(in).squeeze(1);
+    torch::Tensor q1 = critics_.online[1]->forward(in).squeeze(1);
     torch::Tensor q_loss = 0.5f * (torch::mse_loss(q0, td_target) + torch::mse_loss(q1, td_target));
     const double q_loss_value = Finite(q_loss, "q_loss");
-    Step(*critic_optimizer_, q_loss);
+    Step(*critics_.optimizer, q_loss);
     {
       const auto timed = TimeTargetUpdate();
-      for (size_t k = 0; k < critics_.size(); ++k) {
-        nets::SoftUpdate(*critic_targets_[k], *critics_[k], config_.tau);
-      }
+      critics_.SoftUpdate(config_.tau);
     }
 
     // Policy: advantage-weighted regression (eq. 7).
@@ -177,13 +169,9 @@ class Iql final : public ContinuousAgent {
   void DeclareModules(nets::StateDict& state) override {
     state.AddModule("actor", *actor_);
     state.AddTensor("log_std", log_std_);
-    for (size_t k = 0; k < critics_.size(); ++k) {
-      state.AddModule(fmt::format("critic{}", k), *critics_[k]);
-      state.AddModule(fmt::format("critic{}_target", k), *critic_targets_[k], /*frozen=*/true);
-    }
+    critics_.Declare(state);
     state.AddModule("value", *value_);
     state.AddOptimizer("actor_optimizer", *actor_optimizer_);
-    state.AddOptimizer("critic_optimizer", *critic_optimizer_);
     state.AddOptimizer("value_optimizer", *value_optimizer_);
   }
 
@@ -191,11 +179,9 @@ class Iql final : public ContinuousAgent {
   int64_t total_steps_;  // the cosine schedule's horizon (n_timesteps)
   MlpNet actor_ = nullptr;
   torch::Tensor log_std_;
-  std::vector<MlpNet> critics_;
-  std::vector<MlpNet> critic_targets_;
+  Critics critics_;
   MlpNet value_ = nullptr;
   std::unique_ptr<torch::optim::Optimizer> actor_optimizer_;
-  std::unique_ptr<torch::optim::Optimizer> critic_optimizer_;
   std::unique_ptr<torch::optim::Optimizer> value_optimizer_;
 };
 

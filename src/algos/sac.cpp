@@ -21,13 +21,7 @@ class Sac final : public SoftAgent {
  public:
   Sac(const SoftConfig& config, AlgoContext context, const std::string& name)
       : SoftAgent(config, context, name), config_(config) {
-    std::vector<torch::Tensor> critic_params;
-    for (int64_t k = 0; k < config_.n_critics; ++k) {
-      critics_.push_back(MakeNet(config_.critic_sizes(), 1, /*with_action=*/true));
-      for (auto& p : critics_.back()->parameters()) critic_params.push_back(p);
-    }
-    for (auto& c : critics_) critic_targets_.push_back(MlpNet(c->CloneTarget()));
-    critic_optimizer_ = MakeAdam(critic_params, config_.lr);
+    critics_ = MakeCritics(config_.n_critics, config_.lr);
   }
 
   std::vector<std::string> metric_names() const override {
@@ -45,14 +39,14 @@ class Sac final : public SoftAgent {
       auto [next_action, next_log_prob] = Sample(t.next_obs);
       const torch::Tensor next_in = torch::cat({t.next_obs, next_action}, 1);
       std::vector<torch::Tensor> next_q;
-      for (auto& c : critic_targets_) next_q.push_back(c->forward(next_in));
+      for (auto& c : critics_.target) next_q.push_back(c->forward(next_in));
       td_target = SoftTdTarget(next_q, alpha, next_log_prob, t.reward, t.discount);
     }
     torch::Tensor in = torch::cat({t.obs, t.action}, 1);
     torch::Tensor critic_loss;
     torch::Tensor q_first;
-    for (size_t k = 0; k < critics_.size(); ++k) {
-      torch::Tensor q = critics_[k]->forward(in).squeeze(1);
+    for (size_t k = 0; k < critics_.online.size(); ++k) {
+      torch::Tensor q = critics_.online[k]->forward(in).squeeze(1);
       torch::Tensor l = torch::mse_loss(q, td_target);
       critic_loss = k == 0 ? l : critic_loss + l;
       if (k == 0) q_first = q;
@@ -60,13 +54,13 @@ class Sac final : public SoftAgent {
     critic_loss = 0.5f * critic_loss;
     const double critic_loss_value = critic_loss.item<double>();
     if (!std::isfinite(critic_loss_value)) CheckFinite(critic_loss, "critic_loss");
-    Step(*critic_optimizer_, critic_loss);
+    Step(*critics_.optimizer, critic_loss);
 
     double actor_loss_value = 0.0;
     {
-      const FrozenParams frozen(critics_);
+      const FrozenParams frozen(critics_.online);
       torch::Tensor actor_loss =
-          (alpha * log_prob - MinQ(critics_, torch::cat({t.obs, pi}, 1))).mean();
+          (alpha * log_prob - MinQ(critics_.online, torch::cat({t.obs, pi}, 1))).mean();
       actor_loss_value = actor_loss.item<double>();
       if (!std::isfinite(actor_loss_value)) CheckFinite(actor_loss, "actor_loss");
       StepActor(actor_loss);
@@ -75,9 +69,7 @@ class Sac final : public SoftAgent {
     ++num_updates_;
     const auto timed = TimeTargetUpdate();
     if (num_updates_ % config_.target_update_interval == 0) {
-      for (size_t k = 0; k < critics_.size(); ++k) {
-        nets::SoftUpdate(*critic_targets_[k], *critics_[k], config_.tau);
-      }
+      critics_.SoftUpdate(config_.tau);
     }
     return {{"critic_loss", critic_loss_value},
             {"actor_loss", actor_loss_value},
@@ -95,17 +87,11 @@ class Sac final : public SoftAgent {
 
   void DeclareModules(nets::StateDict& state) override {
     DeclareSoftState(state);
-    for (size_t k = 0; k < critics_.size(); ++k) {
-      state.AddModule(fmt::format("critic{}", k), *critics_[k]);
-      state.AddModule(fmt::format("critic{}_target", k), *critic_targets_[k], /*frozen=*/true);
-    }
-    state.AddOptimizer("critic_optimizer", *critic_optimizer_);
+    critics_.Declare(state);
   }
 
   SoftConfig config_;
-  std::vector<MlpNet> critics_;
-  std::vector<MlpNet> critic_targets_;
-  std::unique_ptr<torch::optim::Optimizer> critic_optimizer_;
+  Critics critics_;
 };
 
 BELLMAN_REGISTER_ALGORITHMS(sac) { registry.push_back(MakeRegistration<Sac, SoftConfig>("sac")); }

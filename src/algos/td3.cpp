@@ -70,15 +70,9 @@ class Td3 final : public ContinuousAgent {
       : ContinuousAgent(config, context, name), config_(config) {
     // Parameter draws: actor, then each critic (targets are copies).
     actor_ = MakeNet(config_.hidden_sizes, action_dim(), /*with_action=*/false);
-    std::vector<torch::Tensor> critic_params;
-    for (int64_t k = 0; k < config_.n_critics; ++k) {
-      critics_.push_back(MakeNet(config_.critic_sizes(), 1, /*with_action=*/true));
-      for (auto& p : critics_.back()->parameters()) critic_params.push_back(p);
-    }
+    critics_ = MakeCritics(config_.n_critics, config_.lr);
     actor_target_ = MlpNet(actor_->CloneTarget());
-    for (auto& c : critics_) critic_targets_.push_back(MlpNet(c->CloneTarget()));
     actor_optimizer_ = MakeAdam(actor_->parameters(), config_.lr);
-    critic_optimizer_ = MakeAdam(critic_params, config_.lr);
   }
 
   std::vector<std::string> metric_names() const override {
@@ -101,29 +95,29 @@ class Td3 final : public ContinuousAgent {
         next_action = (next_action + noise).clamp(-1.0f, 1.0f);
       }
       torch::Tensor next_in = torch::cat({t.next_obs, next_action}, 1);
-      torch::Tensor next_q = critic_targets_[0]->forward(next_in);
-      for (size_t k = 1; k < critic_targets_.size(); ++k) {
-        next_q = torch::min(next_q, critic_targets_[k]->forward(next_in));
+      torch::Tensor next_q = critics_.target[0]->forward(next_in);
+      for (size_t k = 1; k < critics_.target.size(); ++k) {
+        next_q = torch::min(next_q, critics_.target[k]->forward(next_in));
       }
       td_target = t.reward + t.discount * next_q.squeeze(1);
     }
     torch::Tensor in = torch::cat({t.obs, t.action}, 1);
     torch::Tensor critic_loss;
     torch::Tensor q_first;
-    for (size_t k = 0; k < critics_.size(); ++k) {
-      torch::Tensor q = critics_[k]->forward(in).squeeze(1);
+    for (size_t k = 0; k < critics_.online.size(); ++k) {
+      torch::Tensor q = critics_.online[k]->forward(in).squeeze(1);
       torch::Tensor l = torch::mse_loss(q, td_target);
       critic_loss = k == 0 ? l : critic_loss + l;
       if (k == 0) q_first = q;
     }
     const double critic_loss_value = critic_loss.item<double>();
     if (!std::isfinite(critic_loss_value)) CheckFinite(critic_loss, "critic_loss");
-    Step(*critic_optimizer_, critic_loss);
+    Step(*critics_.optimizer, critic_loss);
 
     if (num_updates_ % config_.policy_delay == 0) {
-      const FrozenParams frozen({critics_[0]});
+      const FrozenParams frozen({critics_.online[0]});
       torch::Tensor pi = torch::tanh(actor_->forward(t.obs));
-      torch::Tensor q_pi = critics_[0]->forward(torch::cat({t.obs, pi}, 1));
+      torch::Tensor q_pi = critics_.online[0]->forward(torch::cat({t.obs, pi}, 1));
       torch::Tensor actor_loss = -q_pi.mean();
       if (config_.bc_alpha > 0.0) {
         const torch::Tensor lambda =
@@ -134,9 +128,7 @@ class Td3 final : public ContinuousAgent {
       if (!std::isfinite(last_actor_loss_)) CheckFinite(actor_loss, "actor_loss");
       Step(*actor_optimizer_, actor_loss);
       const auto timed = TimeTargetUpdate();
-      for (size_t k = 0; k < critics_.size(); ++k) {
-        nets::SoftUpdate(*critic_targets_[k], *critics_[k], config_.tau);
-      }
+      critics_.SoftUpdate(config_.tau);
       nets::SoftUpdate(*actor_target_, *actor_, config_.tau);
     }
     return {{"critic_loss", critic_loss_value},
@@ -158,22 +150,16 @@ class Td3 final : public ContinuousAgent {
   void DeclareModules(nets::StateDict& state) override {
     state.AddModule("actor", *actor_);
     state.AddModule("actor_target", *actor_target_, /*frozen=*/true);
-    for (size_t k = 0; k < critics_.size(); ++k) {
-      state.AddModule(fmt::format("critic{}", k), *critics_[k]);
-      state.AddModule(fmt::format("critic{}_target", k), *critic_targets_[k], /*frozen=*/true);
-    }
+    critics_.Declare(state);
     state.AddOptimizer("actor_optimizer", *actor_optimizer_);
-    state.AddOptimizer("critic_optimizer", *critic_optimizer_);
     state.AddReal("actor_loss", last_actor_loss_);
   }
 
   Td3Config config_;
   MlpNet actor_ = nullptr;
   MlpNet actor_target_ = nullptr;
-  std::vector<MlpNet> critics_;
-  std::vector<MlpNet> critic_targets_;
+  Critics critics_;
   std::unique_ptr<torch::optim::Optimizer> actor_optimizer_;
-  std::unique_ptr<torch::optim::Optimizer> critic_optimizer_;
   double last_actor_loss_ = 0.0;  // the actor updates every policy_delay steps
 };
 

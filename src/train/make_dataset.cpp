@@ -70,8 +70,8 @@ TrainResult TrainPolicy(const Recipe& r, int64_t seed, const fs::path& run,
   o.config_path = PresetPath(r.algo, r.preset);
   o.seed = seed;
   o.run_dir = run.string();
-  o.overrides = std::move(overrides);
-  o.overrides.push_back("n_timesteps=" + std::to_string(r.expert_steps));
+  o.overrides = {"n_timesteps=" + std::to_string(r.expert_steps)};
+  o.overrides.insert(o.overrides.end(), overrides.begin(), overrides.end());
   o.record_dataset = record;
   o.verbose = false;
   fmt::print("training {} on {} (seed {}) into {}\n", r.algo, r.env, seed, run.string());
@@ -148,7 +148,10 @@ std::string MakeDataset(const MakeDatasetOptions& o) {
     if (!Finished(run)) {
       fs::remove_all(run);
       fs::remove_all(data);
-      TrainPolicy(r, o.seed, run, {"checkpoint_freq=0"}, data.string());
+      // --steps sets the DQN run's length here: the replay is every step it took.
+      std::vector<std::string> overrides = {"checkpoint_freq=0"};
+      if (o.steps > 0) overrides.push_back("n_timesteps=" + std::to_string(o.steps));
+      TrainPolicy(r, o.seed, run, overrides, data.string());
     }
     const double expert = FinalEval(run);
     WithReferences(data.string(), RandomReturn(r, o.seed, policies), expert, dataset_id, o.out);

@@ -256,29 +256,20 @@ class Run {
       Phase p(P(&LoopProfile::env));
       StepWith(*vec_, actions_);
     }
+    const TransitionRows rows{.n = n,
+                              .obs = obs_.data(),
+                              .action = actions_.data(),
+                              .reward = vec_->rewards().data(),
+                              .next_obs = vec_->obs_data(),
+                              .terminated = vec_->terminated().data(),
+                              .truncated = vec_->truncated().data(),
+                              .final_obs = vec_->final_obs_data(),
+                              .has_final_obs = vec_->has_final_obs().data()};
     {
       Phase p(P(&LoopProfile::replay));
-      learner_->Store(TransitionRows{.n = n,
-                                     .obs = obs_.data(),
-                                     .action = actions_.data(),
-                                     .reward = vec_->rewards().data(),
-                                     .next_obs = vec_->obs_data(),
-                                     .terminated = vec_->terminated().data(),
-                                     .truncated = vec_->truncated().data(),
-                                     .final_obs = vec_->final_obs_data(),
-                                     .has_final_obs = vec_->has_final_obs().data()});
+      learner_->Store(rows);
     }
-    if (recorder_) {
-      recorder_->Record(TransitionRows{.n = n,
-                                       .obs = obs_.data(),
-                                       .action = actions_.data(),
-                                       .reward = vec_->rewards().data(),
-                                       .next_obs = vec_->obs_data(),
-                                       .terminated = vec_->terminated().data(),
-                                       .truncated = vec_->truncated().data(),
-                                       .final_obs = vec_->final_obs_data(),
-                                       .has_final_obs = vec_->has_final_obs().data()});
-    }
+    if (recorder_) recorder_->Record(rows);
     std::memcpy(obs_.data(), vec_->obs_data(), obs_.size());
   }
 

@@ -84,6 +84,17 @@ struct ContinuousAgentConfig {
 int64_t FloatObsDim(const EnvSpec& env, const std::string& algo);
 torch::Tensor FloatObsTensor(const Space& space, const void* obs, int64_t n, int64_t dim);
 
+// Q-networks Q_k(s, a) (obs_dim + action_dim -> critic sizes -> 1), their target copies (no
+// grad) and one Adam over every online parameter: the critics of TD3/DDPG, SAC, CQL and IQL.
+struct Critics {
+  std::vector<MlpNet> online, target;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  // Polyak update of every target: target <- tau * online + (1 - tau) * target.
+  void SoftUpdate(double tau);
+  // Checkpoint entries critic<k>, critic<k>_target and critic_optimizer.
+  void Declare(nets::StateDict& state);
+};
+
 class ContinuousAgent : public OffPolicyAlgorithm {
  public:
   // Writes env actions: uniform random before learning_starts (explore only; SB3's
@@ -122,6 +133,8 @@ class ContinuousAgent : public OffPolicyAlgorithm {
   MlpNet MakeNet(const std::vector<int64_t>& sizes, int64_t outputs, bool with_action);
   std::unique_ptr<torch::optim::Optimizer> MakeAdam(std::vector<torch::Tensor> params,
                                                     double lr) const;
+  // n critics on the config's critic sizes (parameters drawn in order), their targets and Adam.
+  Critics MakeCritics(int64_t n, double lr);
   // Throws a clear error (step, tensor) when t has a NaN or Inf.
   void CheckFinite(const torch::Tensor& t, const char* what) const;
 

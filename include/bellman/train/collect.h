@@ -35,7 +35,7 @@ struct MakeDatasetOptions {
   std::string level;
   std::string out;
   int64_t seed = 0;
-  int64_t steps = 0;     // dataset steps (0: the recipe's)
+  int64_t steps = 0;     // dataset steps (0: the recipe's); MinAtar replay: the DQN run's env steps
   std::string policies;  // where the behaviour policies' runs are kept and reused (default:
                          // runs/dataset-make/<env>-seed<seed>)
 };
