@@ -95,5 +95,27 @@ expect_error "does not fit Pendulum-v1" train --algo bc --env Pendulum-v1 --data
 "$B" dataset info "$OUT/ds" | grep -q "episodes   2" ||
   { echo "FAIL: the existing dataset changed"; fails=$((fails + 1)); }
 
+# Offline algorithms, recipes, recording and OPE: each bad value named.
+expect_error "for Discrete actions use discrete_bc" train --algo bc --env CartPole-v1 \
+  --dataset "$OUT/ds" --config "$ROOT/configs/bc/Pendulum-v1.yaml" --run-dir "$OUT/bc-discrete"
+expect_error "iql.expectile must be in (0, 1), got 1.5" train --algo iql --env Pendulum-v1 \
+  --set iql.expectile=1.5 --run-dir "$OUT/iql-bad"
+expect_error "--noise needs a policy run and a Box action space" collect --env CartPole-v1 \
+  --episodes 1 --noise 0.3 --out "$OUT/noisy"
+expect_error "no recipe for env 'Pendulum-v2' (did you mean 'Pendulum-v1'?)" dataset make \
+  --env Pendulum-v2 --level medium --out "$OUT/made"
+expect_error "unknown --level 'expret' (did you mean 'expert'?)" dataset make \
+  --env Pendulum-v1 --level expret --out "$OUT/made"
+expect_error "MinAtar/Breakout-v1 has the levels random, replay" dataset make \
+  --env MinAtar/Breakout-v1 --level medium --out "$OUT/made"
+expect_error "--out $OUT/ds exists; a dataset is never overwritten" dataset make \
+  --env Pendulum-v1 --level random --out "$OUT/ds"
+expect_error "not with --resume or --dataset" train --algo bc --env Pendulum-v1 \
+  --dataset "$OUT/ds" --record-dataset "$OUT/rec" --run-dir "$OUT/rec-run"
+expect_error "--record-dataset $OUT/ds exists" train --algo dqn --env CartPole-v1 \
+  --record-dataset "$OUT/ds" --run-dir "$OUT/rec-run2"
+"$B" dataset info "$OUT/ds" | grep -q "episodes   2" ||
+  { echo "FAIL: the existing dataset changed"; fails=$((fails + 1)); }
+
 echo "cli_errors: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
