@@ -441,7 +441,9 @@ TEST_F(Ope, RunOpeComparesWithRolloutsAndWritesJson) {
   bad.behavior.clear();
   bad.behavior_epsilon = 0.0;
   bad.methods = {"pdis"};
-  EXPECT_NE(error(bad).find("need --behavior random|RUN_DIR"), std::string::npos) << error(bad);
+  EXPECT_NE(error(bad).find("--behavior random|RUN_DIR, the policy that collected"),
+            std::string::npos)
+      << error(bad);
   bad = o;
   bad.behavior = "random";
   EXPECT_NE(error(bad).find("--behavior-epsilon 0.3 needs --behavior RUN_DIR"), std::string::npos)
