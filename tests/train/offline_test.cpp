@@ -1,6 +1,7 @@
 // The offline loop (`bellman train --dataset`): trains from a collected dataset only, writes the
 // dataset and normalised scores into summary.json, resumes bit-exactly, and rejects a dataset
 // that does not fit the env.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -124,6 +125,26 @@ TEST(Offline, DiscreteAlgorithmsTrainFromACartPoleDatasetAndResumeBitExactly) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("for Discrete actions use discrete_bc"), std::string::npos)
         << e.what();
+  }
+}
+
+TEST(Offline, SameResultAtAnyThreadCount) {
+  test::TempDir tmp;
+  const fs::path data = CollectPendulum(tmp.path(), 2);
+  for (const std::string algo : {"iql", "cql"}) {
+    SCOPED_TRACE(algo);
+    std::vector<std::string> csv;
+    for (const int threads : {1, 2}) {
+      const fs::path run = tmp / fmt::format("{}-{}", algo, threads);
+      TrainOptions o = OfflineOptions(algo, data, run);
+      o.overrides.push_back(fmt::format("torch_threads={}", threads));
+      o.overrides.push_back(algo + ".batch_size=256");
+      o.overrides.push_back(algo + ".hidden_sizes=[64, 64]");
+      o.overrides.push_back("n_timesteps=100");
+      Train(o);
+      csv.push_back(Slurp(run / "progress.csv"));
+    }
+    EXPECT_EQ(csv[0], csv[1]);
   }
 }
 
