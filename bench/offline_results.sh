@@ -48,7 +48,7 @@ def meta(level):
     return json.load(open(f"{out}/data-{level}/data/metadata.json"))
 def behaviour(level):
     import h5py
-    m = meta(level)
+    m = meta("medium")  # every level's references: the same random and expert returns
     with h5py.File(f"{out}/data-{level}/data/main_data.hdf5") as f:
         rets = [f[k]["rewards"][()].sum() for k in f.keys()]
     r = sum(rets) / len(rets)
@@ -62,7 +62,9 @@ for level in levels:
         for run in sorted(os.listdir(f"{out}/runs")):
             if run.startswith(f"{level}-{a}-") and run[len(level) + len(a) + 2:].isdigit():
                 s = json.load(open(f"{out}/runs/{run}/summary.json"))
-                scores.append(s["final_eval"]["normalized_score"])
+                m = meta("medium")
+                r = s["final_eval"]["mean"]
+                scores.append(100 * (r - m["ref_min_score"]) / (m["ref_max_score"] - m["ref_min_score"]))
         sd = statistics.pstdev(scores) if len(scores) > 1 else 0.0
         row.append(f"{statistics.mean(scores):.1f} +/- {sd:.1f}")
     print(f"| {level} | " + " | ".join(row) + " |")

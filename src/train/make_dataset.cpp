@@ -142,49 +142,45 @@ std::string MakeDataset(const MakeDatasetOptions& o) {
   const int64_t steps = o.steps > 0 ? o.steps : recipe->dataset_steps;
   const Recipe& r = *recipe;
 
-  if (o.level == "replay") {
-    const fs::path run = policies / "replay-run";
-    const fs::path data = policies / "replay-data";
-    if (!Finished(run)) {
-      fs::remove_all(run);
-      fs::remove_all(data);
-      // --steps sets the DQN run's length here: the replay is every step it took.
-      std::vector<std::string> overrides = {"checkpoint_freq=0"};
-      if (o.steps > 0) overrides.push_back("n_timesteps=" + std::to_string(o.steps));
-      TrainPolicy(r, o.seed, run, overrides, data.string());
-    }
-    const double expert = FinalEval(run);
-    WithReferences(data.string(), RandomReturn(r, o.seed, policies), expert, dataset_id, o.out);
-    return o.out;
-  }
-
   const double random_return = RandomReturn(r, o.seed, policies);
-  if (o.level == "random") {
+  // Every level carries D4RL's references, so the expert (MinAtar: the DQN run) comes first.
+  auto random_level = [&](double expert_return) {
     CollectOptions c;
     c.env = r.env;
     c.steps = steps > 0 ? steps : 100'000;
     c.seed = o.seed;
     c.out = (policies / "random-data").string();
     if (!fs::exists(c.out)) Collect(c);
-    // The expert reference needs the expert run (MinAtar's random level uses the replay run's).
-    const fs::path expert_run = policies / (minatar ? "replay-run" : "expert");
-    std::optional<double> expert;
-    if (Finished(expert_run)) expert = FinalEval(expert_run);
-    io::Dataset d = io::ReadDataset(c.out);
-    d.metadata().ref_min_score = random_return;
-    if (expert) d.metadata().ref_max_score = *expert;
-    d.metadata().dataset_id = dataset_id;
-    io::WriteMinari(d, o.out);
+    WithReferences(c.out, random_return, expert_return, dataset_id, o.out);
+    return o.out;
+  };
+  if (minatar) {
+    const fs::path run = policies / "replay-run";
+    const fs::path data = policies / "replay-data";
+    if (!Finished(run)) {
+      fs::remove_all(run);
+      fs::remove_all(data);
+      // --steps sets the DQN run's length for the replay level: the replay is every step it took.
+      std::vector<std::string> overrides = {"checkpoint_freq=0"};
+      if (o.steps > 0 && o.level == "replay") {
+        overrides.push_back("n_timesteps=" + std::to_string(o.steps));
+      }
+      TrainPolicy(r, o.seed, run, overrides, data.string());
+    }
+    const double expert = FinalEval(run);
+    if (o.level == "random") return random_level(expert);
+    WithReferences(data.string(), random_return, expert, dataset_id, o.out);
     return o.out;
   }
 
-  // Expert first: the medium run's stopping point is a fraction of its return.
   const fs::path expert_run = policies / "expert";
   if (!Finished(expert_run)) {
     fs::remove_all(expert_run);
     TrainPolicy(r, o.seed, expert_run, {});
   }
   const double expert_return = FinalEval(expert_run);
+  if (o.level == "random") return random_level(expert_return);
+  // The medium run's stopping point is a fraction of the expert's return.
   const double medium_target = random_return + (expert_return - random_return) / 3.0;
   const fs::path medium_run = policies / "medium";
   const fs::path medium_replay = policies / "medium-replay-data";
