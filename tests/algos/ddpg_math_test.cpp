@@ -15,22 +15,7 @@
 namespace bellman::algos {
 namespace {
 
-// Sets the one linear layer of `module` to weight `w` (a row) and bias `b`.
-void SetLinear(torch::nn::Module& module, const std::vector<float>& w, float b) {
-  torch::NoGradGuard no_grad;
-  int layers = 0;
-  for (auto& p : module.parameters()) {
-    if (p.dim() == 2) {
-      ASSERT_EQ(p.numel(), static_cast<int64_t>(w.size()));
-      p.copy_(torch::tensor(w).view_as(p));
-      ++layers;
-    } else {
-      ASSERT_EQ(p.numel(), 1);
-      p.fill_(b);
-    }
-  }
-  ASSERT_EQ(layers, 1) << "expected one linear layer";
-}
+using testing::SetLinear;
 
 // DDPG on Pendulum-v1 (obs 3, action 1 in [-2, 2]) with linear nets:
 //   actor mu(s) = tanh(b), actor target mu'(s) = tanh(b'), whatever s is;
@@ -43,10 +28,10 @@ std::unique_ptr<Algorithm> MakeDdpg() {
       "fast_path: false}");
   nets::StateDict state;
   algo->DeclareState(state);
-  SetLinear(state.module("actor"), {0.f, 0.f, 0.f}, std::atanh(0.25f));
-  SetLinear(state.module("actor_target"), {0.f, 0.f, 0.f}, std::atanh(0.5f));
-  SetLinear(state.module("critic0"), {0.f, 0.f, 0.f, 2.f}, 0.5f);
-  SetLinear(state.module("critic0_target"), {0.f, 0.f, 0.f, 1.f}, 2.f);
+  SetLinear(state.module("actor"), {0.f, 0.f, 0.f}, {std::atanh(0.25f)});
+  SetLinear(state.module("actor_target"), {0.f, 0.f, 0.f}, {std::atanh(0.5f)});
+  SetLinear(state.module("critic0"), {0.f, 0.f, 0.f, 2.f}, {0.5f});
+  SetLinear(state.module("critic0_target"), {0.f, 0.f, 0.f, 1.f}, {2.f});
   EXPECT_THROW(state.module("critic1"), Error);  // DDPG has one critic
   return algo;
 }

@@ -7,6 +7,23 @@
 
 namespace bellman::algos::testing {
 
+void SetLinear(torch::nn::Module& module, const std::vector<float>& w,
+               const std::vector<float>& b) {
+  torch::NoGradGuard no_grad;
+  int layers = 0;
+  for (auto& p : module.parameters()) {
+    if (p.dim() == 2) {
+      ASSERT_EQ(p.numel(), static_cast<int64_t>(w.size()));
+      p.copy_(torch::tensor(w).view_as(p));
+      ++layers;
+    } else {
+      ASSERT_EQ(p.numel(), static_cast<int64_t>(b.size()));
+      p.copy_(torch::tensor(b));
+    }
+  }
+  ASSERT_EQ(layers, 1) << "expected one linear layer";
+}
+
 std::unique_ptr<Algorithm> MakeAlgo(const std::string& algo, const std::string& env_id,
                                     const std::string& config) {
   const auto& reg = FindAlgo(algo);

@@ -11,7 +11,15 @@
 #include "bellman/core/rng.h"
 #include "bellman/replay/replay_buffer.h"
 
+namespace torch::nn {
+class Module;
+}
+
 namespace bellman::algos::testing {
+
+// Sets the one linear layer of `module` to weight `w` (row-major) and bias `b` (fails the test
+// for another shape or more layers).
+void SetLinear(torch::nn::Module& module, const std::vector<float>& w, const std::vector<float>& b);
 
 // `algo` on `env_id`, configured by the YAML map `config` (net seed 1, explore seed 2).
 std::unique_ptr<Algorithm> MakeAlgo(const std::string& algo, const std::string& env_id,

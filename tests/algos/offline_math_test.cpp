@@ -17,23 +17,7 @@
 namespace bellman::algos {
 namespace {
 
-// Sets the one linear layer of `module` to weight `w` (row-major) and bias `b`.
-void SetLinear(torch::nn::Module& module, const std::vector<float>& w,
-               const std::vector<float>& b) {
-  torch::NoGradGuard no_grad;
-  int layers = 0;
-  for (auto& p : module.parameters()) {
-    if (p.dim() == 2) {
-      ASSERT_EQ(p.numel(), static_cast<int64_t>(w.size()));
-      p.copy_(torch::tensor(w).view_as(p));
-      ++layers;
-    } else {
-      ASSERT_EQ(p.numel(), static_cast<int64_t>(b.size()));
-      p.copy_(torch::tensor(b));
-    }
-  }
-  ASSERT_EQ(layers, 1) << "expected one linear layer";
-}
+using testing::SetLinear;
 
 // IQL on Pendulum-v1 (obs 3, action 1 in [-2, 2]; the batch's action 1.0 is 0.5 in [-1, 1]):
 //   Q0_target(s, a) = a + 2 = 2.5, Q1_target(s, a) = 2 a + 1 = 2   -> min 2

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "bellman/core/error.h"
@@ -44,6 +45,28 @@ TrainOptions OfflineOptions(const std::string& algo, const fs::path& data, const
   return o;
 }
 
+// Trains options(full) to the end and options(resumed) killed at step 250 then resumed: the two
+// runs' final evaluations and progress.csv must be identical. Returns the full run's result.
+TrainResult ExpectOfflineResumeIsBitExact(
+    const std::function<TrainOptions(const fs::path&)>& options, const fs::path& full_dir,
+    const fs::path& resumed_dir) {
+  const TrainResult full = Train(options(full_dir));
+  EXPECT_TRUE(full.finished);
+  EXPECT_EQ(full.gradient_steps, 300);
+  TrainOptions killed = options(resumed_dir);
+  killed.stop_after_steps = 250;
+  EXPECT_FALSE(Train(killed).finished);
+  TrainOptions resume;
+  resume.resume = resumed_dir.string();
+  resume.progress = false;
+  resume.verbose = false;
+  const TrainResult done = Train(resume);
+  EXPECT_TRUE(done.finished);
+  EXPECT_EQ(full.final_eval.returns, done.final_eval.returns);
+  EXPECT_EQ(Slurp(full_dir / "progress.csv"), Slurp(resumed_dir / "progress.csv"));
+  return full;
+}
+
 TEST(Offline, CollectWritesWholeSeededEpisodes) {
   test::TempDir tmp;
   const io::Dataset d = io::ReadDataset(CollectPendulum(tmp.path(), 3));
@@ -61,25 +84,12 @@ TEST(Offline, TrainsFromTheDatasetAndResumesBitExactly) {
   const fs::path data = CollectPendulum(tmp.path(), 4);
   for (const std::string algo : {"bc", "td3_bc", "iql", "cql"}) {
     SCOPED_TRACE(algo);
-    const TrainResult full = Train(OfflineOptions(algo, data, tmp / (algo + "-full")));
-    ASSERT_TRUE(full.finished);
-    EXPECT_EQ(full.gradient_steps, 300);
+    ExpectOfflineResumeIsBitExact(
+        [&](const fs::path& run) { return OfflineOptions(algo, data, run); },
+        tmp / (algo + "-full"), tmp / (algo + "-resumed"));
     const auto summary = nlohmann::json::parse(Slurp(tmp / (algo + "-full") / "summary.json"));
     EXPECT_EQ(summary.at("dataset").at("steps"), 800);
     EXPECT_EQ(summary.at("episodes"), 0);  // no training episodes are played offline
-
-    TrainOptions killed = OfflineOptions(algo, data, tmp / (algo + "-resumed"));
-    killed.stop_after_steps = 250;
-    EXPECT_FALSE(Train(killed).finished);
-    TrainOptions resume;
-    resume.resume = (tmp / (algo + "-resumed")).string();
-    resume.progress = false;
-    resume.verbose = false;
-    const TrainResult done = Train(resume);
-    ASSERT_TRUE(done.finished);
-    EXPECT_EQ(full.final_eval.returns, done.final_eval.returns);
-    EXPECT_EQ(Slurp(tmp / (algo + "-full") / "progress.csv"),
-              Slurp(tmp / (algo + "-resumed") / "progress.csv"));
   }
 }
 
@@ -100,20 +110,7 @@ TEST(Offline, DiscreteAlgorithmsTrainFromACartPoleDatasetAndResumeBitExactly) {
       o.overrides.push_back(algo + ".target_update_interval=50");
       return o;
     };
-    const TrainResult full = Train(options(tmp / (algo + "-full")));
-    ASSERT_TRUE(full.finished);
-    EXPECT_EQ(full.gradient_steps, 300);
-    TrainOptions killed = options(tmp / (algo + "-resumed"));
-    killed.stop_after_steps = 250;
-    EXPECT_FALSE(Train(killed).finished);
-    TrainOptions resume;
-    resume.resume = (tmp / (algo + "-resumed")).string();
-    resume.progress = false;
-    resume.verbose = false;
-    const TrainResult done = Train(resume);
-    EXPECT_EQ(full.final_eval.returns, done.final_eval.returns);
-    EXPECT_EQ(Slurp(tmp / (algo + "-full") / "progress.csv"),
-              Slurp(tmp / (algo + "-resumed") / "progress.csv"));
+    ExpectOfflineResumeIsBitExact(options, tmp / (algo + "-full"), tmp / (algo + "-resumed"));
   }
   // The Box algorithm on a Discrete space names the discrete one.
   try {
