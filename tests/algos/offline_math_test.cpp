@@ -1,7 +1,8 @@
 // The offline algorithms' updates against hand-computed losses, on linear networks whose weights
 // are zero (so each net is its bias, or a linear function of the action): IQL's expectile value
 // loss, its Q target from V(s') and its advantage weights (Kostrikov et al. 2021, eqs. 5-7),
-// discrete CQL's log-sum-exp term (Kumar et al. 2020, eq. 4), and Gaussian-likelihood BC.
+// CQL's conservative gap (continuous, on action-independent critics, and discrete; Kumar et al.
+// 2020, eq. 4), and Gaussian-likelihood BC.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -88,6 +89,41 @@ TEST(DiscreteCqlMath, HuberPlusAlphaTimesLogSumExpGap) {
   EXPECT_NEAR(DiscreteCqlLoss(4.0, false), 0.125 + 4.0 * gap, 1e-6);
   EXPECT_NEAR(DiscreteCqlLoss(1.0, true), 0.5 + gap, 1e-6);  // |2 - 1| = 1: Huber 0.5
   EXPECT_NEAR(DiscreteCqlLoss(0.0, false), 0.125, 1e-7);     // plain double DQN
+}
+
+// CQL on Pendulum-v1 with critics that ignore the action (bias only): Q_k(s, .) = c_k, targets
+// Q'_k = t_k. The TD target is r + 0.5 min(t_0, t_1) whatever the sampled next action, and
+// without importance sampling the log-sum-exp runs over the 30 sampled actions and the data's
+// action, all worth c_k: temp * logsumexp(c_k / temp) over 31 entries - c_k = temp * log 31.
+std::map<std::string, double> CqlUpdate(const std::string& extra) {
+  auto algo = testing::MakeAlgo(
+      "cql", "Pendulum-v1",
+      "{gamma: 0.5, lr: 1.0e-12, actor_lr: 1.0e-12, batch_size: 4, hidden_sizes: [], "
+      "fast_path: false, cql_importance_sample: false, cql_alpha: 2.0, " +
+          extra + "}");
+  nets::StateDict state;
+  algo->DeclareState(state);
+  SetLinear(state.module("critic0"), {0.f, 0.f, 0.f, 0.f}, {1.f});
+  SetLinear(state.module("critic1"), {0.f, 0.f, 0.f, 0.f}, {3.f});
+  SetLinear(state.module("critic0_target"), {0.f, 0.f, 0.f, 0.f}, {2.f});
+  SetLinear(state.module("critic1_target"), {0.f, 0.f, 0.f, 0.f}, {4.f});
+  return testing::UpdateMetrics(
+      *algo, testing::OneTransitionBatch("Pendulum-v1", {0.6f, 0.8f, -1.0f}, {1.0f}, 1.0,
+                                         {0.8f, 0.6f, 2.0f}, false));
+}
+
+TEST(CqlMath, ConservativeGapOverSampledActionsAndTheLagrangianWeight) {
+  // y = 1 + 0.5 * min(2, 4) = 2; MSE: (1 - 2)^2 + (3 - 2)^2 = 2.
+  auto m = CqlUpdate("cql_temp: 1.0");
+  EXPECT_NEAR(m.at("cql_gap"), std::log(31.0), 1e-5);
+  EXPECT_NEAR(m.at("critic_loss"), 2.0 + 2.0 * 2.0 * std::log(31.0), 1e-4);
+  EXPECT_NEAR(m.at("q_mean"), 1.0, 1e-6);
+  m = CqlUpdate("cql_temp: 0.5");  // temp scales the soft maximum's excess
+  EXPECT_NEAR(m.at("cql_gap"), 0.5 * std::log(31.0), 1e-5);
+  // Lagrangian: alpha' = exp(0) = 1 at the start, weight cql_alpha * alpha' on gap - target gap.
+  m = CqlUpdate("cql_temp: 1.0, cql_lagrange: true, cql_target_action_gap: 1.0");
+  EXPECT_NEAR(m.at("alpha_prime"), 1.0, 1e-6);
+  EXPECT_NEAR(m.at("critic_loss"), 2.0 + 2.0 * 2.0 * (std::log(31.0) - 1.0), 1e-4);
 }
 
 TEST(BcMath, GaussianLikelihoodAndCrossEntropy) {
