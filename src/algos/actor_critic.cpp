@@ -185,6 +185,12 @@ Critics ContinuousAgent::MakeCritics(int64_t n, double lr) {
   return c;
 }
 
+torch::Tensor Critics::Min(std::vector<MlpNet>& nets, const torch::Tensor& in) {
+  torch::Tensor q = nets[0]->forward(in);
+  for (size_t k = 1; k < nets.size(); ++k) q = torch::min(q, nets[k]->forward(in));
+  return q.squeeze(1);
+}
+
 void Critics::SoftUpdate(double tau) {
   for (size_t k = 0; k < online.size(); ++k) nets::SoftUpdate(*target[k], *online[k], tau);
 }
@@ -365,6 +371,17 @@ torch::Tensor SoftAgent::UpdateTemperature(const torch::Tensor& log_prob) {
 }
 
 void SoftAgent::StepActor(const torch::Tensor& loss) { Step(*actor_optimizer_, loss); }
+
+double SoftAgent::StepSoftActor(Critics& critics, const torch::Tensor& obs, const torch::Tensor& pi,
+                                const torch::Tensor& log_prob, const torch::Tensor& alpha) {
+  const FrozenParams frozen(critics.online);
+  const torch::Tensor loss =
+      (alpha * log_prob - Critics::Min(critics.online, torch::cat({obs, pi}, 1))).mean();
+  const double value = loss.item<double>();
+  if (!std::isfinite(value)) CheckFinite(loss, "actor_loss");
+  StepActor(loss);
+  return value;
+}
 
 void SoftAgent::DeclareSoftState(nets::StateDict& state) {
   state.AddModule("actor", *actor_);

@@ -98,9 +98,7 @@ class Cql final : public SoftAgent {
       torch::NoGradGuard no_grad;
       auto [next_action, next_log_prob] = Sample(t.next_obs);
       const torch::Tensor next_in = torch::cat({t.next_obs, next_action}, 1);
-      torch::Tensor next_q =
-          torch::min(critics_.target[0]->forward(next_in), critics_.target[1]->forward(next_in))
-              .squeeze(1);
+      torch::Tensor next_q = Critics::Min(critics_.target, next_in);
       if (config_.backup_entropy) next_q = next_q - alpha * next_log_prob;
       td_target = t.reward + t.discount * next_q;
 
@@ -163,18 +161,7 @@ class Cql final : public SoftAgent {
     const double critic_loss_value = critic_loss.item<double>();
     if (!std::isfinite(critic_loss_value)) CheckFinite(critic_loss, "critic_loss");
 
-    double actor_loss_value = 0.0;
-    {
-      const FrozenParams frozen(critics_.online);
-      const torch::Tensor pi_in = torch::cat({t.obs, pi}, 1);
-      const torch::Tensor q_pi =
-          torch::min(critics_.online[0]->forward(pi_in), critics_.online[1]->forward(pi_in))
-              .squeeze(1);
-      const torch::Tensor actor_loss = (alpha * log_prob - q_pi).mean();
-      actor_loss_value = actor_loss.item<double>();
-      if (!std::isfinite(actor_loss_value)) CheckFinite(actor_loss, "actor_loss");
-      StepActor(actor_loss);
-    }
+    const double actor_loss_value = StepSoftActor(critics_, t.obs, pi, log_prob, alpha);
     Step(*critics_.optimizer, critic_loss);
 
     ++num_updates_;

@@ -90,8 +90,7 @@ class Iql final : public ContinuousAgent {
     {
       torch::NoGradGuard no_grad;
       next_v = value_->forward(t.next_obs).squeeze(1);
-      target_q =
-          torch::min(critics_.target[0]->forward(in), critics_.target[1]->forward(in)).squeeze(1);
+      target_q = Critics::Min(critics_.target, in);
     }
     // V: expectile regression on the target critics' min (eq. 5).
     torch::Tensor adv = target_q - value_->forward(t.obs).squeeze(1);

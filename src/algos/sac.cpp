@@ -56,15 +56,7 @@ class Sac final : public SoftAgent {
     if (!std::isfinite(critic_loss_value)) CheckFinite(critic_loss, "critic_loss");
     Step(*critics_.optimizer, critic_loss);
 
-    double actor_loss_value = 0.0;
-    {
-      const FrozenParams frozen(critics_.online);
-      torch::Tensor actor_loss =
-          (alpha * log_prob - MinQ(critics_.online, torch::cat({t.obs, pi}, 1))).mean();
-      actor_loss_value = actor_loss.item<double>();
-      if (!std::isfinite(actor_loss_value)) CheckFinite(actor_loss, "actor_loss");
-      StepActor(actor_loss);
-    }
+    const double actor_loss_value = StepSoftActor(critics_, t.obs, pi, log_prob, alpha);
 
     ++num_updates_;
     const auto timed = TimeTargetUpdate();
@@ -78,13 +70,6 @@ class Sac final : public SoftAgent {
   }
 
  private:
-  // min_k Q_k(in), shape [B].
-  static torch::Tensor MinQ(std::vector<MlpNet>& critics, const torch::Tensor& in) {
-    torch::Tensor q = critics[0]->forward(in);
-    for (size_t k = 1; k < critics.size(); ++k) q = torch::min(q, critics[k]->forward(in));
-    return q.squeeze(1);
-  }
-
   void DeclareModules(nets::StateDict& state) override {
     DeclareSoftState(state);
     critics_.Declare(state);

@@ -95,11 +95,7 @@ class Td3 final : public ContinuousAgent {
         next_action = (next_action + noise).clamp(-1.0f, 1.0f);
       }
       torch::Tensor next_in = torch::cat({t.next_obs, next_action}, 1);
-      torch::Tensor next_q = critics_.target[0]->forward(next_in);
-      for (size_t k = 1; k < critics_.target.size(); ++k) {
-        next_q = torch::min(next_q, critics_.target[k]->forward(next_in));
-      }
-      td_target = t.reward + t.discount * next_q.squeeze(1);
+      td_target = t.reward + t.discount * Critics::Min(critics_.target, next_in);
     }
     torch::Tensor in = torch::cat({t.obs, t.action}, 1);
     torch::Tensor critic_loss;

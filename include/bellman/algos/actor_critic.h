@@ -89,6 +89,8 @@ torch::Tensor FloatObsTensor(const Space& space, const void* obs, int64_t n, int
 struct Critics {
   std::vector<MlpNet> online, target;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
+  // min_k net_k(in) over `nets` (online or target), shape [B] (clipped double Q).
+  static torch::Tensor Min(std::vector<MlpNet>& nets, const torch::Tensor& in);
   // Polyak update of every target: target <- tau * online + (1 - tau) * target.
   void SoftUpdate(double tau);
   // Checkpoint entries critic<k>, critic<k>_target and critic_optimizer.
@@ -232,6 +234,10 @@ class SoftAgent : public ContinuousAgent {
   torch::Tensor Alpha() const { return torch::exp(log_ent_coef_.detach()); }
   // One step of the actor on `loss`.
   void StepActor(const torch::Tensor& loss);
+  // SAC's actor step (eq. 7): loss mean(alpha * log pi(a~|s) - min_k Q_k(s, a~)) through the
+  // frozen critics, for the reparameterised sample (pi, log_prob) at obs. Returns the loss.
+  double StepSoftActor(Critics& critics, const torch::Tensor& obs, const torch::Tensor& pi,
+                       const torch::Tensor& log_prob, const torch::Tensor& alpha);
   // The actor, its optimizer and the temperature for checkpoints.
   void DeclareSoftState(nets::StateDict& state);
 
