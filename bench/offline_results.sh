@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
-# The offline results table of docs/offline.md (issue 11; not a test): every algorithm for Box
-# actions (bc, td3_bc, iql, cql) on every Pendulum-v1 recipe of `bellman dataset make` (random,
-# medium, medium-replay, expert, medium-expert; seed 0, 20k steps each), SEEDS training seeds,
-# D4RL-normalised final scores (10 evaluation episodes), plus learning curves as PNG.
-# Budgets (what 2 cores allow): 64x64 networks (CQL 3x64), batch 256; gradient steps bc 5k,
-# td3_bc 10k, iql 20k, cql 10k; evaluation every 2,500 steps.
-# Usage: bench/offline_results.sh [build-dir]   SEEDS="1 2 3", OUT=dir (default: a temp dir)
+# The offline results tables of docs/offline.md (issue 11; not a test): every algorithm for Box
+# actions (bc, td3_bc, iql, cql) on every recipe of `bellman dataset make --env ENV` (random,
+# medium, medium-replay, expert, medium-expert; seed 0), SEEDS training seeds, D4RL-normalised
+# final scores (10 evaluation episodes), plus learning curves of medium and medium-replay as PNG.
+# Budgets (what 2 cores allow):
+# - Pendulum-v1 (the default): 64x64 networks (CQL 3x64), batch 256; gradient steps bc 5k,
+#   td3_bc 10k, iql 20k, cql 10k.
+# - Hopper-v4, HalfCheetah-v4: the presets configs/<algo>/<env>.yaml (CORL's networks and
+#   settings) for STEPS gradient steps (default 10000), cql for CQL_STEPS (default STEPS).
+# Evaluation (5 episodes) every 2,500 steps.
+# Usage: bench/offline_results.sh [build-dir]
+#   ENV=Pendulum-v1 SEEDS="1 2 3" LEVELS="random ..." ALGOS="bc td3_bc iql cql" OUT=dir
+#   (OUT defaults to a temp dir; an existing OUT's datasets, policies and runs are reused)
 set -euo pipefail
 BUILD=${1:-build}
+ENV=${ENV:-Pendulum-v1}
 SEEDS=${SEEDS:-1 2 3}
+ALGOS=${ALGOS:-bc td3_bc iql cql}
+LEVELS=${LEVELS:-random medium medium-replay expert medium-expert}
+STEPS=${STEPS:-10000}
+CQL_STEPS=${CQL_STEPS:-$STEPS}
 B="$BUILD/bellman"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=/usr/bin/python3
@@ -17,38 +28,47 @@ if [ -z "${OUT:-}" ]; then
   trap 'rm -rf "$OUT"' EXIT
 fi
 mkdir -p "$OUT"
-LEVELS="random medium medium-replay expert medium-expert"
 for level in $LEVELS; do
-  [ -d "$OUT/data-$level" ] || "$B" dataset make --env Pendulum-v1 --level "$level" --seed 0 \
+  [ -d "$OUT/data-$level" ] || "$B" dataset make --env "$ENV" --level "$level" --seed 0 \
     --policies "$OUT/policies" --out "$OUT/data-$level" >/dev/null
 done
-steps_of() { case $1 in bc) echo 5000 ;; td3_bc) echo 10000 ;; iql) echo 20000 ;; cql) echo 10000 ;; esac; }
+steps_of() {
+  if [ "$ENV" != Pendulum-v1 ]; then
+    if [ "$1" = cql ]; then echo "$CQL_STEPS"; else echo "$STEPS"; fi
+    return
+  fi
+  case $1 in bc) echo 5000 ;; td3_bc) echo 10000 ;; iql) echo 20000 ;; cql) echo 10000 ;; esac
+}
 for level in $LEVELS; do
-  for algo in bc td3_bc iql cql; do
+  for algo in $ALGOS; do
     for seed in $SEEDS; do
       run="$OUT/runs/$level-$algo-$seed"
       [ -f "$run/summary.json" ] && continue
-      hidden="[64, 64]"
-      [ "$algo" = cql ] && hidden="[64, 64, 64]"
-      "$B" train --algo "$algo" --env Pendulum-v1 --dataset "$OUT/data-$level" --seed "$seed" \
-        --no-progress --run-dir "$run" --set n_timesteps="$(steps_of $algo)" \
-        --set eval_freq=2500 --set eval_episodes=5 --set checkpoint_freq=0 \
-        --set "$algo.hidden_sizes=$hidden" --set "$algo.batch_size=256" >/dev/null
+      extra=()
+      if [ "$ENV" = Pendulum-v1 ]; then
+        hidden="[64, 64]"
+        [ "$algo" = cql ] && hidden="[64, 64, 64]"
+        extra=(--set "$algo.hidden_sizes=$hidden" --set "$algo.batch_size=256")
+      fi
+      rm -rf "$run"  # a run stopped before its summary starts again
+      "$B" train --algo "$algo" --env "$ENV" --dataset "$OUT/data-$level" --seed "$seed" \
+        --no-progress --run-dir "$run" --set n_timesteps="$(steps_of "$algo")" \
+        --set eval_freq=2500 --set eval_episodes=5 --set final_eval_episodes=10 \
+        --set checkpoint_freq=0 "${extra[@]}" >/dev/null
     done
   done
 done
-"$PY" - "$OUT" "$ROOT/docs/img" $LEVELS <<'PYEOF'
+"$PY" - "$OUT" "$ROOT/docs/img" "$ENV" "$ALGOS" $LEVELS <<'PYEOF'
 import csv, json, os, statistics, sys
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-out, img, levels = sys.argv[1], sys.argv[2], sys.argv[3:]
-algos = ["bc", "td3_bc", "iql", "cql"]
+out, img, env, algos, levels = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(), sys.argv[5:]
 def meta(level):
     return json.load(open(f"{out}/data-{level}/data/metadata.json"))
 def behaviour(level):
     import h5py
-    m = meta("medium")  # every level's references: the same random and expert returns
+    m = meta(level)  # every level's references: the same random and expert returns
     with h5py.File(f"{out}/data-{level}/data/main_data.hdf5") as f:
         rets = [f[k]["rewards"][()].sum() for k in f.keys()]
     r = sum(rets) / len(rets)
@@ -62,16 +82,20 @@ for level in levels:
         for run in sorted(os.listdir(f"{out}/runs")):
             if run.startswith(f"{level}-{a}-") and run[len(level) + len(a) + 2:].isdigit():
                 s = json.load(open(f"{out}/runs/{run}/summary.json"))
-                m = meta("medium")
+                m = meta(level)
                 r = s["final_eval"]["mean"]
                 scores.append(100 * (r - m["ref_min_score"]) / (m["ref_max_score"] - m["ref_min_score"]))
+        if not scores:
+            row.append("-")
+            continue
         sd = statistics.pstdev(scores) if len(scores) > 1 else 0.0
-        row.append(f"{statistics.mean(scores):.1f} +/- {sd:.1f}")
+        each = ", ".join(f"{x:.1f}" for x in scores)
+        row.append(f"{statistics.mean(scores):.1f} +/- {sd:.1f} ({each})")
     print(f"| {level} | " + " | ".join(row) + " |")
-m = meta("medium")
+m = meta(levels[0])
 print(f"\nreferences: random {m['ref_min_score']:.1f}, expert {m['ref_max_score']:.1f}")
 os.makedirs(img, exist_ok=True)
-for level in ["medium", "medium-replay"]:
+for level in [l for l in ("medium", "medium-replay") if l in levels]:
     plt.figure(figsize=(6, 4))
     for a in algos:
         curves = []
@@ -89,8 +113,9 @@ for level in ["medium", "medium-replay"]:
     plt.axhline(behaviour(level), color="gray", linestyle="--", label="behaviour")
     plt.xlabel("gradient steps")
     plt.ylabel("D4RL-normalised score (mean of seeds)")
-    plt.title(f"Pendulum-v1 {level}")
+    plt.title(f"{env} {level}")
     plt.legend()
     plt.tight_layout()
-    plt.savefig(f"{img}/offline_pendulum_{level}.png", dpi=80)
+    name = env.split("-")[0].lower()
+    plt.savefig(f"{img}/offline_{name}_{level}.png", dpi=80)
 PYEOF

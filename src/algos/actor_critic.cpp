@@ -259,6 +259,7 @@ OffPolicySchedule ContinuousAgent::schedule() const {
   s.replay.gamma = config_.gamma;
   s.replay.n_step = static_cast<int>(config_.n_step);
   s.replay.num_envs = num_envs_;
+  s.normalize_reward = config_.normalize_reward;
   return s;
 }
 

@@ -77,9 +77,14 @@ std::unique_ptr<Learner> MakeOffPolicyLearner(algos::OffPolicyAlgorithm& algo,
                                               LoopProfile* profile);
 std::unique_ptr<Learner> MakeOnPolicyLearner(algos::OnPolicyAlgorithm& algo, LoopProfile* profile);
 // One gradient step per loop iteration on batches sampled from `data` (offline.cpp).
+// max_episode_steps is the env's time limit (schedule().normalize_reward's scale).
 std::unique_ptr<Learner> MakeOfflineLearner(algos::OffPolicyAlgorithm& algo,
-                                            const io::Dataset& data, Rng& sampler,
-                                            LoopProfile* profile);
+                                            const io::Dataset& data, int64_t max_episode_steps,
+                                            Rng& sampler, LoopProfile* profile);
+// CORL's reward scale for an offline run: max_episode_steps / (max - min return over the
+// dataset's finished episodes, or over all of them when none finished). Throws bellman::Error
+// when every such episode has the same return (the scale is undefined).
+double CorlRewardScale(const io::Dataset& data, int64_t max_episode_steps);
 // Per-element mean and population std of the observations of the dataset's transitions.
 void ObservationStats(const io::Dataset& data, std::vector<double>& mean, std::vector<double>& std);
 // Throws bellman::Error naming `path` when the dataset's spaces or env id are not the env's.

@@ -23,8 +23,8 @@ bool SameLayout(const Space& a, const Space& b) {
 
 class OfflineLearner final : public Learner {
  public:
-  OfflineLearner(algos::OffPolicyAlgorithm& algo, const io::Dataset& data, Rng& sampler,
-                 LoopProfile* profile)
+  OfflineLearner(algos::OffPolicyAlgorithm& algo, const io::Dataset& data,
+                 int64_t max_episode_steps, Rng& sampler, LoopProfile* profile)
       : algo_(algo), schedule_(algo.schedule()), sampler_(sampler), profile_(profile) {
     ReplayConfig rc = schedule_.replay;
     if (rc.n_step != 1) {
@@ -33,6 +33,15 @@ class OfflineLearner final : public Learner {
     rc.capacity = std::max<int64_t>(data.total_steps(), 1);
     rc.num_envs = 1;
     buffer_ = std::make_unique<ReplayBuffer>(rc, data.observation_space(), data.action_space());
+    // The buffer copies the rewards, so a scaled copy lives only while filling it.
+    std::vector<double> scaled;
+    const double* rewards = data.rewards().data();
+    if (schedule_.normalize_reward) {
+      const double scale = CorlRewardScale(data, max_episode_steps);
+      scaled = data.rewards();
+      for (double& r : scaled) r *= scale;
+      rewards = scaled.data();
+    }
     const size_t ob = data.obs_bytes(), ab = data.action_bytes();
     for (int64_t e = 0; e < data.num_episodes(); ++e) {
       const int64_t first = data.first_step(e), t = data.steps(e);
@@ -41,7 +50,7 @@ class OfflineLearner final : public Learner {
           TransitionRows{.n = t,
                          .obs = obs,
                          .action = data.actions().data() + static_cast<size_t>(first) * ab,
-                         .reward = data.rewards().data() + first,
+                         .reward = rewards + first,
                          .next_obs = obs + ob,
                          .terminated = data.terminations().data() + first,
                          .truncated = data.truncations().data() + first,
@@ -132,9 +141,36 @@ void ObservationStats(const io::Dataset& data, std::vector<double>& mean,
 }
 
 std::unique_ptr<Learner> MakeOfflineLearner(algos::OffPolicyAlgorithm& algo,
-                                            const io::Dataset& data, Rng& sampler,
-                                            LoopProfile* profile) {
-  return std::make_unique<OfflineLearner>(algo, data, sampler, profile);
+                                            const io::Dataset& data, int64_t max_episode_steps,
+                                            Rng& sampler, LoopProfile* profile) {
+  return std::make_unique<OfflineLearner>(algo, data, max_episode_steps, sampler, profile);
+}
+
+double CorlRewardScale(const io::Dataset& data, int64_t max_episode_steps) {
+  // CORL's return_reward_range cuts the flat D4RL arrays at terminals or every max_episode_steps
+  // rows; with episodes stored as such, the finished ones (terminated or truncated) are those
+  // pieces. A dataset that stopped mid-episode keeps its last piece out, as CORL does.
+  const std::vector<double> returns = data.episode_returns();
+  double lo = INFINITY, hi = -INFINITY, all_lo = INFINITY, all_hi = -INFINITY;
+  for (int64_t e = 0; e < data.num_episodes(); ++e) {
+    const int64_t first = data.first_step(e), t = data.steps(e);
+    const double ret = returns[static_cast<size_t>(e)];
+    all_lo = std::min(all_lo, ret);
+    all_hi = std::max(all_hi, ret);
+    const size_t last = static_cast<size_t>(first + t - 1);
+    if (t > 0 && (data.terminations()[last] != 0 || data.truncations()[last] != 0)) {
+      lo = std::min(lo, ret);
+      hi = std::max(hi, ret);
+    }
+  }
+  if (!(hi >= lo)) lo = all_lo, hi = all_hi;
+  if (!(hi > lo) || max_episode_steps <= 0) {
+    throw Error(fmt::format(
+        "normalize_reward needs episodes with different returns and an env time limit; the "
+        "dataset's episode returns span [{}, {}] and the time limit is {}",
+        lo, hi, max_episode_steps));
+  }
+  return static_cast<double>(max_episode_steps) / (hi - lo);
 }
 
 }  // namespace bellman::train

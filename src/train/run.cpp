@@ -76,10 +76,17 @@ class Run {
         throw Error(fmt::format("algorithm '{}' learns on-policy and cannot train from a dataset",
                                 tc_.algo));
       }
-      learner_ = MakeOfflineLearner(*off, *dataset_, sampler_, profile);
+      learner_ =
+          MakeOfflineLearner(*off, *dataset_, vec_->spec().max_episode_steps, sampler_, profile);
     } else if (auto* on = dynamic_cast<algos::OnPolicyAlgorithm*>(algo_.get())) {
       learner_ = MakeOnPolicyLearner(*on, profile);
     } else if (auto* off = dynamic_cast<algos::OffPolicyAlgorithm*>(algo_.get())) {
+      if (off->schedule().normalize_reward) {
+        throw Error(
+            fmt::format("{}.normalize_reward scales a dataset's rewards and needs "
+                        "--dataset; this run is online",
+                        tc_.algo));
+      }
       learner_ = MakeOffPolicyLearner(*off, off->schedule(), vec_->observation_space(),
                                       vec_->action_space(), tc_.num_envs, sampler_, profile);
     } else {

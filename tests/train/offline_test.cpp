@@ -4,9 +4,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include "bellman/core/error.h"
 #include "bellman/io/atomic_file.h"
@@ -234,6 +236,50 @@ TEST(Offline, NormalisedScoresFromTheDatasetsReferences) {
   EXPECT_DOUBLE_EQ(summary.at("final_eval").at("normalized_score").get<double>(),
                    *r.final_normalized_score);
   EXPECT_NE(Slurp(tmp / "run" / "progress.csv").find("eval_normalized_score"), std::string::npos);
+}
+
+TEST(Offline, NormalizeRewardScalesByCorlsReturnRange) {
+  test::TempDir tmp;
+  const fs::path data = CollectPendulum(tmp.path(), 4);
+  // CORL's modify_reward: r * max_episode_steps / (max - min episode return), written here by
+  // hand into a second dataset; training on it unscaled must match normalize_reward exactly.
+  const io::Dataset d = io::ReadDataset(data);
+  std::vector<double> returns(4, 0.0);
+  for (int64_t e = 0; e < 4; ++e) {
+    for (int64_t i = 0; i < d.steps(e); ++i) returns[e] += d.rewards()[d.first_step(e) + i];
+  }
+  const auto [lo, hi] = std::minmax_element(returns.begin(), returns.end());
+  const double scale = 200.0 / (*hi - *lo);
+  io::Dataset scaled(d.observation_space(), d.action_space(), d.metadata());
+  for (int64_t e = 0; e < 4; ++e) {
+    const size_t first = static_cast<size_t>(d.first_step(e)), t = static_cast<size_t>(d.steps(e));
+    std::vector<double> r(d.rewards().begin() + first, d.rewards().begin() + first + t);
+    for (double& x : r) x *= scale;
+    scaled.AddEpisode(
+        std::span(d.observations()).subspan((first + e) * d.obs_bytes(), (t + 1) * d.obs_bytes()),
+        std::span(d.actions()).subspan(first * d.action_bytes(), t * d.action_bytes()), r,
+        std::span(d.terminations()).subspan(first, t), std::span(d.truncations()).subspan(first, t),
+        d.seed(e));
+  }
+  io::WriteMinari(scaled, tmp / "scaled");
+  TrainOptions by_flag = OfflineOptions("iql", data, tmp / "flag");
+  by_flag.overrides.push_back("iql.normalize_reward=true");
+  const TrainResult a = Train(by_flag);
+  const TrainResult b = Train(OfflineOptions("iql", tmp / "scaled", tmp / "by-hand"));
+  EXPECT_EQ(Slurp(tmp / "flag" / "progress.csv"), Slurp(tmp / "by-hand" / "progress.csv"));
+  EXPECT_EQ(a.final_eval.returns, b.final_eval.returns);
+  const TrainResult plain = Train(OfflineOptions("iql", data, tmp / "plain"));
+  EXPECT_NE(Slurp(tmp / "flag" / "progress.csv"), Slurp(tmp / "plain" / "progress.csv"));
+  // Online runs have no dataset to scale.
+  TrainOptions online = OfflineOptions("iql", data, tmp / "online");
+  online.dataset.clear();
+  online.overrides.push_back("iql.normalize_reward=true");
+  try {
+    Train(online);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("iql.normalize_reward"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Offline, ADatasetOfAnotherEnvIsAClearError) {

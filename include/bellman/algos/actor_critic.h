@@ -51,6 +51,9 @@ struct ContinuousAgentConfig {
   // part of the checkpoint (obs_mean, obs_std); online runs have none and leave states as they
   // are.
   bool normalize_obs = false;
+  // Offline runs: CORL's reward scaling, max_episode_steps / (max - min dataset episode return)
+  // (algorithms/offline/iql.py and cql.py, modify_reward). An online run refuses it.
+  bool normalize_reward = false;
 
   template <class V>
   void Fields(V& v) {
@@ -69,6 +72,7 @@ struct ContinuousAgentConfig {
     v("activation", activation);
     v("fast_path", fast_path);
     v("normalize_obs", normalize_obs);
+    v("normalize_reward", normalize_reward);
   }
   // Throws bellman::Error naming "<algo>.<key>" and the value.
   void Validate(const std::string& algo) const;

@@ -39,6 +39,9 @@ struct OffPolicySchedule {
   int64_t gradient_steps = 1;   // updates per round; -1: as many as env steps in the round
   int64_t batch_size = 32;
   ReplayConfig replay;
+  // Offline runs only: rewards scaled by max_episode_steps / (max - min episode return of the
+  // dataset), CORL's modify_reward for locomotion (docs/offline.md, "Reward normalisation").
+  bool normalize_reward = false;
 };
 
 // What every loop sees: acting, the per-step hook, logs and the algorithm's checkpoint files.
