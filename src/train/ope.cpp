@@ -599,6 +599,22 @@ OpePolicy UniformPolicy(const Space& action_space) {
   return p;
 }
 
+namespace {
+
+// A fitted Q-network as DR's model: n observation rows -> n x |A| values in reward units.
+QFn MakeQFn(std::shared_ptr<Featurizer> features, nets::MlpNet net, double reward_scale) {
+  auto model = std::make_shared<FqeModel>(FqeModel{std::move(features), net, reward_scale});
+  return [model](const void* obs, int64_t n, double* q) {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor out =
+        (model->net->forward((*model->features)(obs, n)).to(torch::kFloat64) * model->reward_scale)
+            .contiguous();
+    std::copy(out.data_ptr<double>(), out.data_ptr<double>() + out.numel(), q);
+  };
+}
+
+}  // namespace
+
 FqeResult FittedQEvaluation(const io::Dataset& data, const OpePolicy& pi, const OpeConfig& c) {
   c.Validate();
   CheckDataset(data);
@@ -632,22 +648,16 @@ FqeResult FittedQEvaluation(const io::Dataset& data, const OpePolicy& pi, const 
       double sum = 0.0;
       for (size_t e = 0; e < v0.size(); ++e) sum += counts[e] * v0[e];
       replicates.push_back(sum / static_cast<double>(v0.size()));
+      if (t.discrete) {
+        r.refit_q.push_back(MakeQFn(features, refit.net, t.reward_scale));
+        r.refit_counts.push_back(counts);
+      }
     }
     std::tie(r.estimate.ci_low, r.estimate.ci_high) =
         PercentileInterval(std::move(replicates), c.confidence);
     r.estimate.ci_kind = fmt::format("refits ({})", c.fqe_refits);
   }
-  if (t.discrete) {
-    auto model = std::make_shared<FqeModel>(FqeModel{features, fit.net, t.reward_scale});
-    r.q = [model](const void* obs, int64_t n, double* q) {
-      torch::NoGradGuard no_grad;
-      const torch::Tensor out =
-          (model->net->forward((*model->features)(obs, n)).to(torch::kFloat64) *
-           model->reward_scale)
-              .contiguous();
-      std::copy(out.data_ptr<double>(), out.data_ptr<double>() + out.numel(), q);
-    };
-  }
+  if (t.discrete) r.q = MakeQFn(features, fit.net, t.reward_scale);
   return r;
 }
 
@@ -687,18 +697,18 @@ OpeEstimate WeightedPerDecisionIs(const io::Dataset& d, const OpePolicy& pi, con
   return e;
 }
 
-OpeEstimate DoublyRobust(const io::Dataset& d, const OpePolicy& pi, const OpePolicy& mu,
-                         const QFn& q, const OpeConfig& c) {
-  c.Validate();
-  Require(static_cast<bool>(q), "dr needs a model Q (FQE's)");
-  const IsTerms t = ImportanceWeights(d, pi, mu, "dr");
+namespace {
+
+// DR's per-episode values with model q (Jiang & Li 2016), the recursion
+// V_DR = V(s_t) + rho_t (r_t + gamma V_DR' - Q(s_t, a_t)) unrolled:
+// sum_t gamma^t (w_t r_t - w_t Q(s_t, a_t) + w_{t-1} V(s_t)), w_{-1} = 1, with
+// V(s) = sum_a pi(a|s) Q(s, a). The model terms have mean 0 under mu, so the estimate stays
+// unbiased whatever Q is, and its variance shrinks as Q approaches Q^pi.
+std::vector<double> DrPerEpisode(const io::Dataset& d, const IsTerms& t, const QFn& q,
+                                 double gamma) {
   const int64_t n = d.action_space().n(), rows = NumObsRows(d);
   std::vector<double> q_rows(static_cast<size_t>(rows * n));
   q(d.observations().data(), rows, q_rows.data());
-  // Jiang & Li 2016, the recursion V_DR = V(s_t) + rho_t (r_t + gamma V_DR' - Q(s_t, a_t))
-  // unrolled: sum_t gamma^t (w_t r_t - w_t Q(s_t, a_t) + w_{t-1} V(s_t)), w_{-1} = 1, with
-  // V(s) = sum_a pi(a|s) Q(s, a). The model terms have mean 0 under mu, so the estimate stays
-  // unbiased whatever Q is, and its variance shrinks as Q approaches Q^pi.
   std::vector<double> per_episode;
   for (int64_t e = 0; e < d.num_episodes(); ++e) {
     double v = 0.0, discount = 1.0, w_prev = 1.0;
@@ -714,11 +724,41 @@ OpeEstimate DoublyRobust(const io::Dataset& d, const OpePolicy& pi, const OpePol
           q_rows[static_cast<size_t>(row * n + ActionIndex(d, static_cast<int64_t>(s)))];
       v += discount * (t.w[s] * (d.rewards()[s] - q_sa) + w_prev * v_s);
       w_prev = t.w[s];
-      discount *= c.gamma;
+      discount *= gamma;
     }
     per_episode.push_back(v);
   }
-  return MeanWithInterval("dr", per_episode, c, StreamRng(c.seed, kDrBootstrap));
+  return per_episode;
+}
+
+}  // namespace
+
+OpeEstimate DoublyRobust(const io::Dataset& d, const OpePolicy& pi, const OpePolicy& mu,
+                         const QFn& q, const OpeConfig& c, const std::vector<QFn>& refit_q,
+                         const std::vector<std::vector<double>>& refit_counts) {
+  c.Validate();
+  Require(static_cast<bool>(q), "dr needs a model Q (FQE's)");
+  Require(refit_q.size() == refit_counts.size(),
+          "dr: {} refit models but {} resamples; they come in pairs", refit_q.size(),
+          refit_counts.size());
+  const IsTerms t = ImportanceWeights(d, pi, mu, "dr");
+  OpeEstimate e =
+      MeanWithInterval("dr", DrPerEpisode(d, t, q, c.gamma), c, StreamRng(c.seed, kDrBootstrap));
+  if (refit_q.empty()) return e;
+  // The refits' joint resampling of data and model (as FQE's refit interval): replicate k is
+  // the counts-weighted mean of DR's per-episode values under model k.
+  std::vector<double> replicates;
+  for (size_t k = 0; k < refit_q.size(); ++k) {
+    const std::vector<double> v = DrPerEpisode(d, t, refit_q[k], c.gamma);
+    Require(refit_counts[k].size() == v.size(), "dr: refit {} resamples {} episodes, not {}", k,
+            refit_counts[k].size(), v.size());
+    double sum = 0.0;
+    for (size_t i = 0; i < v.size(); ++i) sum += refit_counts[k][i] * v[i];
+    replicates.push_back(sum / static_cast<double>(v.size()));
+  }
+  std::tie(e.ci_low, e.ci_high) = PercentileInterval(std::move(replicates), c.confidence);
+  e.ci_kind = fmt::format("refits ({})", refit_q.size());
+  return e;
 }
 
 std::vector<OpeEstimate> EstimatePolicyValue(const io::Dataset& d, const OpePolicy& pi,
@@ -740,7 +780,9 @@ std::vector<OpeEstimate> EstimatePolicyValue(const io::Dataset& d, const OpePoli
     if (m == "fqe") out.push_back(fqe->estimate);
     if (m == "pdis") out.push_back(PerDecisionIs(d, pi, *mu, c));
     if (m == "wis") out.push_back(WeightedPerDecisionIs(d, pi, *mu, c));
-    if (m == "dr") out.push_back(DoublyRobust(d, pi, *mu, fqe->q, c));
+    if (m == "dr") {
+      out.push_back(DoublyRobust(d, pi, *mu, fqe->q, c, fqe->refit_q, fqe->refit_counts));
+    }
   }
   return out;
 }

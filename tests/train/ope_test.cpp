@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -178,6 +179,16 @@ TEST_F(Ope, EstimatorsMatchValuesWorkedOutByHand) {
   const double dr0 = (1.6 * (1 - 1) + 1.2) + 0.9 * (2.24 * (2 - 0) + 1.6 * 0.9);
   const double dr1 = 0.4 * (0 - 2) + 1.2;
   EXPECT_NEAR(DoublyRobust(d, pi, mu, q, c).estimate, (dr0 + dr1) / 2, 1e-12);
+  // With refits, the interval is over (model k, resample k) pairs: q on episode 0 twice gives
+  // dr0; Q = 0 on episode 1 twice gives plain PDIS, 0.4 * 0 = 0. NumPy's linear percentiles of
+  // {0, dr0} at 2.5% and 97.5%. The point estimate keeps the full-data model.
+  const QFn zero = [](const void*, int64_t n, double* out) { std::fill(out, out + 2 * n, 0.0); };
+  const OpeEstimate dr_refits = DoublyRobust(d, pi, mu, q, c, {q, zero}, {{2, 0}, {0, 2}});
+  EXPECT_NEAR(dr_refits.estimate, (dr0 + dr1) / 2, 1e-12);
+  EXPECT_NEAR(dr_refits.ci_low, 0.025 * dr0, 1e-12);
+  EXPECT_NEAR(dr_refits.ci_high, 0.975 * dr0, 1e-12);
+  EXPECT_EQ(dr_refits.ci_kind, "refits (2)");
+  EXPECT_THROW(DoublyRobust(d, pi, mu, q, c, {q}, {}), Error);
 
   // A behaviour policy that never takes a logged action cannot have collected the data.
   OpePolicy never_one;

@@ -92,6 +92,10 @@ struct FqeResult {
   std::vector<double> initial_values;  // V(s_0) of each episode's first observation
   // The fitted Q (Discrete action spaces; empty for Box): DR's model.
   QFn q;
+  // With fqe_refits: each refit's Q (Discrete only) and the episode counts of the resample it
+  // was fitted on, so that DR's interval can include the model's fitting variance.
+  std::vector<QFn> refit_q;
+  std::vector<std::vector<double>> refit_counts;
   double final_loss = 0.0;  // mean TD loss of the last 100 steps, in units of reward_scale^2
   double reward_scale = 1.0;
 };
@@ -104,8 +108,13 @@ OpeEstimate PerDecisionIs(const io::Dataset& data, const OpePolicy& pi, const Op
                           const OpeConfig& config);
 OpeEstimate WeightedPerDecisionIs(const io::Dataset& data, const OpePolicy& pi, const OpePolicy& mu,
                                   const OpeConfig& config);
+// DR's interval: the episode bootstrap with `q` held fixed; given refit models and their
+// resample counts (FqeResult::refit_q/refit_counts), the percentile interval of DR computed with
+// refit k's model on refit k's resample, which also covers the model's fitting variance.
 OpeEstimate DoublyRobust(const io::Dataset& data, const OpePolicy& pi, const OpePolicy& mu,
-                         const QFn& q, const OpeConfig& config);
+                         const QFn& q, const OpeConfig& config,
+                         const std::vector<QFn>& refit_q = {},
+                         const std::vector<std::vector<double>>& refit_counts = {});
 
 // config.methods in their order (dr fits FQE if fqe is not among them). mu may be null when no
 // IS method is asked for.
