@@ -6,6 +6,9 @@
 #   bellman: `bellman train --algo A --dataset D` with `profile: true` and no evaluation;
 #            updates/s = gradient steps / (sampling + update seconds from summary.json)
 #   pytorch: bench/offline_torch.py on a synthetic dataset of the same shapes (sampling included)
+#   floor:   bench/gemm_floor.py, the hidden-layer matrix products alone (a lower bound on any
+#            implementation's update time with this BLAS on one core); max_ratio = floor /
+#            pytorch is the most any implementation could be ahead of PyTorch here.
 # Shapes: Pendulum-v1 (obs 3, action 1) and Hopper-v4 (obs 11, action 3) random datasets.
 # Usage: bench/offline.sh [build-dir]   ENVS="Pendulum-v1:3:1 Hopper-v4:11:3" (id:obs:action)
 #   IQL_STEPS=2000 / CQL_STEPS=300 bellman updates, IQL_TORCH_STEPS=300 / CQL_TORCH_STEPS=40
@@ -22,7 +25,8 @@ PY=/usr/bin/python3
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 echo "machine: $(nproc) cores; torch_threads 1 on both sides"
-printf '%-8s %-14s %14s %14s %8s\n' algo env bellman_upd/s pytorch_upd/s ratio
+printf '%-8s %-14s %14s %14s %8s %12s %10s\n' algo env bellman_upd/s pytorch_upd/s ratio \
+  floor_upd/s max_ratio
 for env in ${ENVS:-Pendulum-v1:3:1 Hopper-v4:11:3}; do
   IFS=: read -r id obs act <<<"$env"
   "$B" collect --env "$id" --policy random --steps 5000 --seed 1 --out "$OUT/$id-data" >/dev/null
@@ -48,6 +52,10 @@ PYEOF
       --updates "$TORCH_STEPS" --warmup 5 --batch 256 --hidden "$hidden" --seed 0 |
       "$PY" -c 'import json,sys; print("%.1f" % json.loads(sys.stdin.read())["updates_per_s"])')
     ratio=$("$PY" -c "print(f'{$ours / $theirs:.2f}x')")
-    printf '%-8s %-14s %14s %14s %8s\n' "$algo" "$id" "$ours" "$theirs" "$ratio"
+    floor=$("$PY" "$ROOT/bench/gemm_floor.py" --algo "$algo" --batch 256 --hidden "$hidden" |
+      "$PY" -c 'import json,sys; print("%.1f" % json.loads(sys.stdin.read())["floor_updates_per_s"])')
+    max_ratio=$("$PY" -c "print(f'{$floor / $theirs:.2f}x')")
+    printf '%-8s %-14s %14s %14s %8s %12s %10s\n' "$algo" "$id" "$ours" "$theirs" "$ratio" \
+      "$floor" "$max_ratio"
   done
 done

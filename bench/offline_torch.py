@@ -26,7 +26,12 @@ prints one JSON line: {"algo", "updates_per_s", "seconds", "updates", "torch", "
 import argparse
 import copy
 import json
+import os
 import time
+
+# One BLAS thread, as bellman's OpenBLAS: torch.set_num_threads does not reach Debian's
+# OpenBLAS, which otherwise runs every product on all cores.
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 import numpy as np
 import torch
