@@ -67,6 +67,9 @@ grep -q "is_slippery: false" "$OUT/run/config.yaml" ||
 "$B" eval --checkpoint "$OUT/run" --episodes 2 --env-arg is_slippery=false > /dev/null ||
   { echo "FAIL: eval with --env-arg"; fails=$((fails + 1)); }
 
+expect_error "--critic and --best-of go together" eval --checkpoint "$OUT/run" --best-of 4
+expect_error "Best-of-N ranks continuous actions; FrozenLake-v1 has Discrete(4)" eval \
+  --checkpoint "$OUT/run" --critic "$OUT/run" --best-of 4
 expect_error "--algo sac differs from the run's dqn" train --resume "$OUT/run" --algo sac
 expect_error "--env CartPole-v1 differs from the run's FrozenLake-v1" train --resume "$OUT/run" \
   --env CartPole-v1

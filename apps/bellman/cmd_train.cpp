@@ -23,6 +23,8 @@ struct EvalOptions {
   std::vector<std::string> env_args;
   int episodes = 10;
   std::optional<uint64_t> seed;
+  std::string critic;  // eval --critic: Best-of-N's ranking run
+  int best_of = 0;     // eval --best-of N (0: the greedy policy)
 };
 
 }  // namespace
@@ -69,9 +71,22 @@ void AddTrainCommands(CLI::App& app) {
   eval->add_option("--seed", e->seed, "env seed of the first episode (default: the run's)");
   eval->add_option("--env-arg", e->env_args,
                    "env keyword argument key=value on top of the run's (repeatable)");
+  eval->add_option("--critic", e->critic,
+                   "with --best-of: the run whose Q ranks the candidates (iql, cql, td3_bc, ...)");
+  eval->add_option("--best-of", e->best_of,
+                   "play the best of N actions sampled from the checkpoint's policy, ranked by "
+                   "--critic's Q (Best-of-N / V-GPS)");
   eval->callback([e] {
+    if (e->critic.empty() != (e->best_of == 0)) {
+      throw Error(
+          fmt::format("--critic and --best-of go together (got --critic '{}', --best-of {})",
+                      e->critic, e->best_of));
+    }
     train::EvalResult r =
-        train::EvaluateCheckpoint(e->checkpoint, e->episodes, e->seed, ParseEnvArgs(e->env_args));
+        e->best_of > 0 ? train::EvaluateBestOfN(e->checkpoint, e->critic, e->best_of, e->episodes,
+                                                e->seed, ParseEnvArgs(e->env_args))
+                       : train::EvaluateCheckpoint(e->checkpoint, e->episodes, e->seed,
+                                                   ParseEnvArgs(e->env_args));
     fmt::print("{} episodes: return {:.2f} +/- {:.2f} (min {:.1f}, max {:.1f})\n", r.returns.size(),
                r.mean, r.std, *std::min_element(r.returns.begin(), r.returns.end()),
                *std::max_element(r.returns.begin(), r.returns.end()));

@@ -31,6 +31,7 @@ from bellman._bellman import (
     train,
 )
 from bellman import datasets  # noqa: E402  (bellman.datasets.load)
+from bellman import extract  # noqa: E402  (bellman.extract.best_of_n)
 
 __all__ = [
     "Box",
@@ -54,4 +55,5 @@ __all__ = [
     "make_vec",
     "train",
     "datasets",
+    "extract",
 ]

@@ -79,7 +79,7 @@ py::array_t<T, py::array::c_style | py::array::forcecast> Observations(py::handl
   return a;
 }
 
-py::object Act(train::Policy& policy, py::handle obs) {
+py::object ActOrSample(train::Policy& policy, py::handle obs, bool explore) {
   const Space& space = policy.observation_space();
   const Space& action_space = policy.action_space();
   const bool box_actions = action_space.kind() == Space::Kind::kBox;
@@ -92,11 +92,11 @@ py::object Act(train::Policy& policy, py::handle obs) {
       std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(n)};
       for (int64_t d : action_space.shape()) shape.push_back(static_cast<py::ssize_t>(d));
       py::array_t<float> a(shape);
-      policy.Act(data, n, a.mutable_data());
+      explore ? policy.Sample(data, n, a.mutable_data()) : policy.Act(data, n, a.mutable_data());
       actions = a;
     } else {
       py::array_t<int64_t> a(n);
-      policy.Act(data, n, a.mutable_data());
+      explore ? policy.Sample(data, n, a.mutable_data()) : policy.Act(data, n, a.mutable_data());
       actions = a;
     }
   };
@@ -116,6 +116,35 @@ py::object Act(train::Policy& policy, py::handle obs) {
     return py::int_(py::array_t<int64_t>(actions).at(0));
   }
   return actions;
+}
+
+py::object Act(train::Policy& policy, py::handle obs) { return ActOrSample(policy, obs, false); }
+py::object Sample(train::Policy& policy, py::handle obs) { return ActOrSample(policy, obs, true); }
+
+// Q(s, a) of a run's critic for a batch: obs (n, *obs_shape) float, actions (n, *action_shape).
+py::array_t<double> QValues(train::Policy& policy, py::handle obs, py::handle actions) {
+  const Space& space = policy.observation_space();
+  const Space& as = policy.action_space();
+  if (space.kind() != Space::Kind::kBox || as.kind() != Space::Kind::kBox) {
+    throw Error(
+        fmt::format("Policy.q_values: needs Box observations and actions, the run has {} "
+                    "and {}",
+                    space.ToString(), as.ToString()));
+  }
+  int64_t n = 0, n_actions = 0;
+  bool single = false, single_action = false;
+  auto a = Observations<float>(actions, as, &n_actions, &single_action);
+  auto run = [&](const void* data) {
+    if (single != single_action || n != n_actions) {
+      throw Error(fmt::format("Policy.q_values: {} observations but {} actions", n, n_actions));
+    }
+    py::array_t<double> q(n);
+    policy.QValues(data, a.data(), n, q.mutable_data());
+    return q;
+  };
+  if (space.dtype() == DType::kFloat64)
+    return run(Observations<double>(obs, space, &n, &single).data());
+  return run(Observations<float>(obs, space, &n, &single).data());
 }
 
 }  // namespace
@@ -222,6 +251,13 @@ gamma=0.98); "__" separates nested keys (dqn__net__hidden_sizes=[32, 32]). Or se
   py::class_<train::Policy>(m, "Policy", "A trained greedy policy (bellman.load).")
       .def("act", &Act, py::arg("obs"),
            "Greedy action(s): one observation -> int, a batch (n, *obs_shape) -> int64 array")
+      .def("sample", &Sample, py::arg("obs"),
+           "Exploring action(s) drawn from the run's behaviour policy (a Gaussian sample, action "
+           "noise): Best-of-N's candidates")
+      .def("q_values", &QValues, py::arg("obs"), py::arg("actions"),
+           "Q(s, a) of the run's critic (iql, cql, td3_bc, td3, sac) for a batch of observations "
+           "and actions: float64 array (n,)")
+      .def_property_readonly("algo", &train::Policy::algo)
       .def_property_readonly("env_id", &train::Policy::env_id)
       .def_property_readonly("eval_seed", &train::Policy::eval_seed,
                              "periodic evaluations reset env i with eval_seed + i")

@@ -153,6 +153,25 @@ ContinuousAgent::BatchTensors ContinuousAgent::Tensors(const Batch& batch) const
   return t;
 }
 
+void ContinuousAgent::QValues(const void* obs, const float* actions, int64_t n, double* q) {
+  Critics* c = critics();
+  if (c == nullptr) {
+    throw Error(
+        fmt::format("{} has no Q-function to rank actions with; use the run of a critic "
+                    "(iql, cql, td3_bc, td3, sac)",
+                    name_));
+  }
+  torch::NoGradGuard no_grad;
+  torch::Tensor a =
+      torch::from_blob(const_cast<float*>(actions), {n, action_dim_}, torch::kFloat32);
+  torch::Tensor low = torch::from_blob(low_.data(), {action_dim_});
+  torch::Tensor high = torch::from_blob(high_.data(), {action_dim_});
+  const torch::Tensor in =
+      torch::cat({ObsTensor(obs, n), 2.0f * ((a - low) / (high - low)) - 1.0f}, 1);
+  const torch::Tensor out = Critics::Min(c->online, in).to(torch::kFloat64).contiguous();
+  std::copy(out.data_ptr<double>(), out.data_ptr<double>() + n, q);
+}
+
 MlpNet ContinuousAgent::MakeNet(const std::vector<int64_t>& sizes, int64_t outputs,
                                 bool with_action) {
   nets::MlpOptions o;

@@ -4,7 +4,8 @@
 //   bc (Box actions), in [-1, 1] units with states normalised by the dataset's statistics:
 //     loss mse:      pi(s) = tanh(f(s)),  L = mean (pi(s) - a)^2
 //     loss gaussian: N(tanh(mu(s)), exp(log_std(s))^2), L = mean -log N(a; ...) (summed over
-//                    the action's dimensions); evaluation plays the mean.
+//                    the action's dimensions); evaluation plays the mean, exploring
+//                    (Best-of-N's candidates) samples.
 //   discrete_bc (Discrete actions): logits f(s), L = mean cross-entropy(f(s), a); evaluation plays
 //     argmax f(s). The network is the DQN family's (MLP, or MinAtar's conv torso).
 #include <fmt/format.h>
@@ -80,8 +81,16 @@ class Bc final : public ContinuousAgent {
  private:
   bool gaussian() const { return config_.loss == "gaussian"; }
 
-  torch::Tensor PolicyActions(const torch::Tensor& obs, bool /*explore*/) override {
-    return torch::tanh(actor_->forward(obs).narrow(1, 0, action_dim()));
+  // Evaluation plays the mean; explore (Best-of-N's candidates, `collect` with the run) draws
+  // from the Gaussian, clipped to [-1, 1]. The mse policy has no spread: it is deterministic.
+  torch::Tensor PolicyActions(const torch::Tensor& obs, bool explore) override {
+    const torch::Tensor out = actor_->forward(obs);
+    const torch::Tensor mean = torch::tanh(out.narrow(1, 0, action_dim()));
+    if (!explore || !gaussian()) return mean;
+    const torch::Tensor std = torch::exp(
+        out.narrow(1, action_dim(), action_dim()).clamp(config_.log_std_min, config_.log_std_max));
+    return (mean + std * StandardNormal(explore_rng(), {obs.size(0), action_dim()}))
+        .clamp(-1.0f, 1.0f);
   }
 
   void DeclareModules(nets::StateDict& state) override {

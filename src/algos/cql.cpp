@@ -188,6 +188,7 @@ class Cql final : public SoftAgent {
     return u;
   }
 
+  Critics* critics() override { return &critics_; }
   void DeclareModules(nets::StateDict& state) override {
     DeclareSoftState(state);
     critics_.Declare(state);

@@ -165,6 +165,7 @@ class Iql final : public ContinuousAgent {
         .clamp(-1.0f, 1.0f);
   }
 
+  Critics* critics() override { return &critics_; }
   void DeclareModules(nets::StateDict& state) override {
     state.AddModule("actor", *actor_);
     state.AddTensor("log_std", log_std_);

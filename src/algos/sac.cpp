@@ -70,6 +70,7 @@ class Sac final : public SoftAgent {
   }
 
  private:
+  Critics* critics() override { return &critics_; }
   void DeclareModules(nets::StateDict& state) override {
     DeclareSoftState(state);
     critics_.Declare(state);

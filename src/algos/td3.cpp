@@ -143,6 +143,7 @@ class Td3 final : public ContinuousAgent {
     return u;
   }
 
+  Critics* critics() override { return &critics_; }
   void DeclareModules(nets::StateDict& state) override {
     state.AddModule("actor", *actor_);
     state.AddModule("actor_target", *actor_target_, /*frozen=*/true);

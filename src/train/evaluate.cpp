@@ -4,10 +4,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 
+#include "bellman/algos/actor_critic.h"
 #include "bellman/algos/algorithm.h"
 #include "bellman/core/config.h"
 #include "bellman/core/error.h"
@@ -132,6 +135,26 @@ void Policy::Act(const void* obs, int64_t n, void* actions) {
   impl_->algo->Act(obs, n, /*explore=*/false, actions);
 }
 
+void Policy::Sample(const void* obs, int64_t n, void* actions) {
+  const Space& space = impl_->spec.observation_space;
+  if (space.dtype() == DType::kFloat32) CheckNoNan<float>(obs, n, space.flat_size());
+  if (space.dtype() == DType::kFloat64) CheckNoNan<double>(obs, n, space.flat_size());
+  impl_->algo->Act(obs, n, /*explore=*/true, actions);
+}
+
+void Policy::QValues(const void* obs, const void* actions, int64_t n, double* q) {
+  auto* agent = dynamic_cast<algos::ContinuousAgent*>(impl_->algo.get());
+  if (agent == nullptr || !agent->has_critic()) {
+    throw Error(
+        fmt::format("the {} run has no Q-function of continuous actions to rank "
+                    "candidates with; use an iql, cql, td3_bc, td3 or sac run",
+                    impl_->tc.algo));
+  }
+  agent->QValues(obs, static_cast<const float*>(actions), n, q);
+}
+
+const std::string& Policy::algo() const { return impl_->tc.algo; }
+
 const std::string& Policy::env_id() const { return impl_->tc.env; }
 
 int64_t Policy::max_episode_steps() const { return impl_->tc.max_episode_steps; }
@@ -166,6 +189,55 @@ EvalResult EvaluateCheckpoint(const std::string& checkpoint, int episodes,
   EvalResult r = Evaluate([&](const void* obs, int64_t n, void* a) { policy.Act(obs, n, a); },
                           policy.env_id(), episodes, base, PolicyEnvArgs(policy, env_args));
   r.seed = base;
+  return r;
+}
+
+void BestOfNAct(Policy& base, Policy& critic, int n_candidates, const void* obs, int64_t m,
+                void* actions) {
+  const auto dim = static_cast<size_t>(base.action_space().flat_size());
+  const size_t obs_bytes = base.observation_space().byte_size();
+  const auto k = static_cast<size_t>(n_candidates), n = static_cast<size_t>(m), rows = n * k;
+  std::vector<std::byte> obs_rep(rows * obs_bytes);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < k; ++j) {
+      std::memcpy(obs_rep.data() + (i * k + j) * obs_bytes,
+                  static_cast<const std::byte*>(obs) + i * obs_bytes, obs_bytes);
+    }
+  }
+  std::vector<float> candidates(rows * dim);
+  std::vector<double> q(rows);
+  base.Sample(obs_rep.data(), static_cast<int64_t>(rows), candidates.data());
+  critic.QValues(obs_rep.data(), candidates.data(), static_cast<int64_t>(rows), q.data());
+  auto* out = static_cast<float*>(actions);
+  for (size_t i = 0; i < n; ++i) {
+    const auto first = q.begin() + static_cast<std::ptrdiff_t>(i * k);
+    const auto best = static_cast<size_t>(
+        std::max_element(first, first + static_cast<std::ptrdiff_t>(k)) - first);
+    std::copy_n(candidates.data() + (i * k + best) * dim, dim, out + i * dim);
+  }
+}
+
+EvalResult EvaluateBestOfN(const std::string& base_checkpoint, const std::string& critic_checkpoint,
+                           int n_candidates, int episodes, std::optional<uint64_t> seed,
+                           const EnvArgs& env_args) {
+  if (episodes < 1) throw Error(fmt::format("--episodes must be >= 1, got {}", episodes));
+  if (n_candidates < 1) throw Error(fmt::format("--best-of must be >= 1, got {}", n_candidates));
+  Policy base(base_checkpoint), critic(critic_checkpoint);
+  if (base.env_id() != critic.env_id()) {
+    throw Error(
+        fmt::format("--critic's run is on {}, the policy's on {}; they must be the same env",
+                    critic.env_id(), base.env_id()));
+  }
+  if (base.action_space().kind() != Space::Kind::kBox) {
+    throw Error(fmt::format("Best-of-N ranks continuous actions; {} has {}", base.env_id(),
+                            base.action_space().ToString()));
+  }
+  const ActFn act = [&](const void* obs, int64_t n, void* actions) {
+    BestOfNAct(base, critic, n_candidates, obs, n, actions);
+  };
+  const uint64_t first = seed.value_or(base.final_eval_seed());
+  EvalResult r = Evaluate(act, base.env_id(), episodes, first, PolicyEnvArgs(base, env_args));
+  r.seed = first;
   return r;
 }
 

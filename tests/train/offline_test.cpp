@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -280,6 +281,60 @@ TEST(Offline, NormalizeRewardScalesByCorlsReturnRange) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("iql.normalize_reward"), std::string::npos) << e.what();
   }
+}
+
+TEST(Offline, BestOfNPlaysTheCandidateWithTheHighestQ) {
+  test::TempDir tmp;
+  const fs::path data = CollectPendulum(tmp.path(), 4);
+  TrainOptions bc = OfflineOptions("bc", data, tmp / "bc");
+  bc.overrides.push_back("bc.loss=gaussian");
+  Train(bc);
+  Train(OfflineOptions("iql", data, tmp / "iql"));
+  const io::Dataset d = io::ReadDataset(data);
+  const int64_t m = 5, k = 4;
+  const std::byte* obs = d.observations().data();  // the first 5 observations of episode 0
+  // Two copies of the base policy start from the same explore stream: one draws the candidates
+  // by hand, the other inside BestOfNAct.
+  Policy by_hand((tmp / "bc").string()), base((tmp / "bc").string());
+  Policy critic((tmp / "iql").string());
+  std::vector<std::byte> rep(static_cast<size_t>(m * k) * d.obs_bytes());
+  for (int64_t i = 0; i < m * k; ++i) {
+    std::memcpy(rep.data() + i * d.obs_bytes(), obs + (i / k) * d.obs_bytes(), d.obs_bytes());
+  }
+  std::vector<float> candidates(static_cast<size_t>(m * k));
+  std::vector<double> q(static_cast<size_t>(m * k));
+  by_hand.Sample(rep.data(), m * k, candidates.data());
+  critic.QValues(rep.data(), candidates.data(), m * k, q.data());
+  std::vector<float> played(static_cast<size_t>(m));
+  BestOfNAct(base, critic, static_cast<int>(k), obs, m, played.data());
+  for (int64_t i = 0; i < m; ++i) {
+    const auto first = q.begin() + i * k;
+    const int64_t best = std::max_element(first, first + k) - first;
+    EXPECT_EQ(played[i], candidates[i * k + best]) << "observation " << i;
+  }
+  // The candidates are samples: they differ (a Gaussian BC policy), and the mean is not among
+  // them in general; the critic gives them different values.
+  EXPECT_NE(candidates[0], candidates[1]);
+  EXPECT_NE(q[0], q[1]);
+  // N = 1 plays the base policy's sample.
+  Policy one_a((tmp / "bc").string()), one_b((tmp / "bc").string());
+  std::vector<float> sampled(static_cast<size_t>(m)), best_of_one(static_cast<size_t>(m));
+  one_a.Sample(obs, m, sampled.data());
+  BestOfNAct(one_b, critic, 1, obs, m, best_of_one.data());
+  EXPECT_EQ(sampled, best_of_one);
+  // A run without a critic cannot rank; N must be >= 1.
+  try {
+    EvaluateBestOfN((tmp / "bc").string(), (tmp / "bc").string(), 4, 1);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the bc run has no Q-function"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(EvaluateBestOfN((tmp / "bc").string(), (tmp / "iql").string(), 0, 1), Error);
+  const EvalResult r = EvaluateBestOfN((tmp / "bc").string(), (tmp / "iql").string(), 4, 2);
+  EXPECT_EQ(r.returns.size(), 2u);
+  EXPECT_EQ(r.returns,
+            EvaluateBestOfN((tmp / "bc").string(), (tmp / "iql").string(), 4, 2).returns);
 }
 
 TEST(Offline, ADatasetOfAnotherEnvIsAClearError) {

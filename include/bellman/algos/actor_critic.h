@@ -115,6 +115,11 @@ class ContinuousAgent : public OffPolicyAlgorithm {
   Metrics ProfileSeconds() const override;
   // Times the subclass's Learn (profile: forward = the update's time outside the timed phases).
   Metrics Update(const Batch& batch) final;
+  // Q(s, a) = min over the online critics for n observation rows and n env action rows (float32,
+  // inside the space; scaled to [-1, 1] as in training), no grad: what Best-of-N ranks
+  // candidates by. Throws bellman::Error naming the algorithm when it has no critic (bc).
+  void QValues(const void* obs, const float* actions, int64_t n, double* q);
+  bool has_critic() { return critics() != nullptr; }
 
  protected:
   ContinuousAgent(const ContinuousAgentConfig& config, AlgoContext& context, std::string name);
@@ -126,6 +131,8 @@ class ContinuousAgent : public OffPolicyAlgorithm {
   virtual Metrics Learn(const Batch& batch) = 0;
   // The algorithm's networks, optimizers and own scalars for checkpoints.
   virtual void DeclareModules(nets::StateDict& state) = 0;
+  // The twin (or n) Q-networks Q(s, a), or nullptr for an algorithm without them (bc).
+  virtual Critics* critics() { return nullptr; }
 
   // A sampled batch as tensors: obs/next_obs [B, obs_dim] float32, action [B, dim] in [-1, 1],
   // reward [B], discount [B] (gamma^k, 0 at a terminal state).

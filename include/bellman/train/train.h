@@ -158,6 +158,14 @@ class Policy {
   // n observations laid out as the env's observation space says -> n action rows laid out as
   // the action space says (int64, or float32[dim] for Box). A NaN observation is an error.
   void Act(const void* obs, int64_t n, void* actions);
+  // n rows of the run's exploring actions (its behaviour policy: a Gaussian sample, action
+  // noise, epsilon-greedy), drawn from the checkpoint's explore stream: Best-of-N's candidates.
+  void Sample(const void* obs, int64_t n, void* actions);
+  // Q(s, a), the min over the run's critics, for n observation rows and n float32 action rows
+  // (Box algorithms with a critic: iql, cql, td3_bc, td3, sac). Throws bellman::Error naming the
+  // algorithm otherwise.
+  void QValues(const void* obs, const void* actions, int64_t n, double* q);
+  const std::string& algo() const;
   const std::string& env_id() const;
   // The run's trainer key max_episode_steps (-1: the env's own TimeLimit); eval and enjoy use it.
   int64_t max_episode_steps() const;
@@ -174,5 +182,18 @@ class Policy {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// Best-of-N policy extraction (V-GPS, Nakamoto et al. 2024; Digi-Q, Bai et al. 2025): at every
+// step, n_candidates actions sampled from `base` (Policy::Sample) per observation, and the one
+// with the highest Q of `critic` (Policy::QValues) is played. Evaluated as EvaluateCheckpoint
+// does (base's env, TimeLimit and final evaluation seed unless `seed`). Throws bellman::Error
+// when the two runs' envs differ, the critic has no Q, or n_candidates < 1.
+// BestOfNAct is one such step for m observation rows: row i * n + j of the batched draw is
+// candidate j of observation i; ties go to the first best candidate; m float32 action rows out.
+void BestOfNAct(Policy& base, Policy& critic, int n_candidates, const void* obs, int64_t m,
+                void* actions);
+EvalResult EvaluateBestOfN(const std::string& base, const std::string& critic, int n_candidates,
+                           int episodes, std::optional<uint64_t> seed = std::nullopt,
+                           const EnvArgs& env_args = {});
 
 }  // namespace bellman::train
