@@ -63,6 +63,24 @@ void AddDatasetCommands(CLI::App& app) {
   CLI::App* info = dataset->add_subcommand("info", "Episodes, steps, returns and spaces");
   info->add_option("path", *path, "Minari dataset folder or D4RL .hdf5 file")->required();
   info->callback([path] { train::PrintDatasetInfo(*path, std::cout); });
+  struct BestOfNOptions {
+    std::string dataset, policy, critic, out;
+    int n = 0;
+  };
+  auto b = std::make_shared<BestOfNOptions>();
+  CLI::App* bon = dataset->add_subcommand(
+      "best-of-n", "Relabel every action with Best-of-N's choice (the distillation data)");
+  bon->add_option("path", b->dataset, "Minari dataset folder or D4RL .hdf5 file")->required();
+  bon->add_option("--policy", b->policy, "run whose sampled actions are the candidates")
+      ->required();
+  bon->add_option("--critic", b->critic, "run whose Q ranks them (iql, cql, td3_bc, ...)")
+      ->required();
+  bon->add_option("--best-of", b->n, "candidates per observation")->required();
+  bon->add_option("--out", b->out, "dataset folder to create")->required();
+  bon->callback([b] {
+    const int64_t steps = train::RelabelBestOfN(b->dataset, b->policy, b->critic, b->n, b->out);
+    fmt::print("wrote {} ({} steps relabelled with the best of {})\n", b->out, steps, b->n);
+  });
   auto epath = std::make_shared<std::string>();
   auto d4rl = std::make_shared<std::string>();
   CLI::App* exp = dataset->add_subcommand("export", "Write a dataset as D4RL's flat HDF5 file");

@@ -16,7 +16,9 @@
 #include "bellman/core/error.h"
 #include "bellman/envs/registry.h"
 #include "bellman/io/atomic_file.h"
+#include "bellman/io/dataset.h"
 #include "bellman/nets/threads.h"
+#include "bellman/train/collect.h"
 #include "train/checkpoint_state.h"
 #include "train/run_config.h"
 
@@ -239,6 +241,57 @@ EvalResult EvaluateBestOfN(const std::string& base_checkpoint, const std::string
   EvalResult r = Evaluate(act, base.env_id(), episodes, first, PolicyEnvArgs(base, env_args));
   r.seed = first;
   return r;
+}
+
+int64_t RelabelBestOfN(const std::string& dataset_path, const std::string& policy,
+                       const std::string& critic_path, int n, const std::string& out) {
+  if (n < 1) throw Error(fmt::format("--best-of must be >= 1, got {}", n));
+  Policy base(policy), critic(critic_path);
+  const io::Dataset d = io::ReadDataset(dataset_path);
+  if (!d.metadata().env_id.empty() && d.metadata().env_id != base.env_id()) {
+    throw Error(fmt::format("dataset {} was recorded on {}, the policy's env is {}", dataset_path,
+                            d.metadata().env_id, base.env_id()));
+  }
+  if (base.env_id() != critic.env_id()) {
+    throw Error(
+        fmt::format("--critic's run is on {}, the policy's on {}; they must be the same env",
+                    critic.env_id(), base.env_id()));
+  }
+  if (d.action_space().kind() != Space::Kind::kBox ||
+      d.action_space().flat_size() != base.action_space().flat_size() ||
+      d.obs_bytes() != base.observation_space().byte_size()) {
+    throw Error(fmt::format("dataset {} ({} -> {}) does not fit the policy's spaces ({} -> {})",
+                            dataset_path, d.observation_space().ToString(),
+                            d.action_space().ToString(), base.observation_space().ToString(),
+                            base.action_space().ToString()));
+  }
+  io::DatasetMetadata meta = d.metadata();
+  // Minari's "<name>-v<N>": the tag goes before the version.
+  const size_t v = meta.dataset_id.rfind("-v");
+  const std::string tag = fmt::format("-bestof{}", n);
+  if (v == std::string::npos) {
+    meta.dataset_id += tag + "-v0";
+  } else {
+    meta.dataset_id.insert(v, tag);
+  }
+  meta.description =
+      fmt::format("{} with every action replaced by the best of {} samples of {} under the Q of {}",
+                  dataset_path, n, policy, critic_path);
+  io::Dataset relabelled(d.observation_space(), d.action_space(), meta);
+  const size_t ob = d.obs_bytes(), ab = d.action_bytes();
+  std::vector<std::byte> actions;
+  for (int64_t e = 0; e < d.num_episodes(); ++e) {
+    const auto first = static_cast<size_t>(d.first_step(e)), t = static_cast<size_t>(d.steps(e));
+    const std::byte* obs = d.observations().data() + (first + static_cast<size_t>(e)) * ob;
+    actions.resize(t * ab);
+    BestOfNAct(base, critic, n, obs, static_cast<int64_t>(t), actions.data());
+    relabelled.AddEpisode(std::span(obs, (t + 1) * ob), actions,
+                          std::span(d.rewards()).subspan(first, t),
+                          std::span(d.terminations()).subspan(first, t),
+                          std::span(d.truncations()).subspan(first, t), d.seed(e));
+  }
+  io::WriteMinari(relabelled, out);
+  return relabelled.total_steps();
 }
 
 std::vector<double> Enjoy(const std::string& checkpoint, int episodes, std::ostream& out,

@@ -331,6 +331,29 @@ TEST(Offline, BestOfNPlaysTheCandidateWithTheHighestQ) {
         << e.what();
   }
   EXPECT_THROW(EvaluateBestOfN((tmp / "bc").string(), (tmp / "iql").string(), 0, 1), Error);
+  // The distillation data: each episode's actions are BestOfNAct's on its observations, in
+  // episode order (one explore stream); everything else is the dataset's.
+  EXPECT_EQ(RelabelBestOfN(data.string(), (tmp / "bc").string(), (tmp / "iql").string(), 3,
+                           (tmp / "relabelled").string()),
+            800);
+  const io::Dataset rd = io::ReadDataset(tmp / "relabelled");
+  Policy replay_base((tmp / "bc").string());
+  for (int64_t e = 0; e < d.num_episodes(); ++e) {
+    const auto first = static_cast<size_t>(d.first_step(e)), t = static_cast<size_t>(d.steps(e));
+    std::vector<float> expected(t);
+    BestOfNAct(replay_base, critic, 3, d.observations().data() + (first + e) * d.obs_bytes(),
+               static_cast<int64_t>(t), expected.data());
+    EXPECT_EQ(0, std::memcmp(rd.actions().data() + first * sizeof(float), expected.data(),
+                             t * sizeof(float)))
+        << "episode " << e;
+  }
+  EXPECT_EQ(rd.observations(), d.observations());
+  EXPECT_EQ(rd.rewards(), d.rewards());
+  EXPECT_EQ(rd.terminations(), d.terminations());
+  EXPECT_NE(rd.actions(), d.actions());
+  EXPECT_NE(rd.metadata().dataset_id.find("-bestof3-v"), std::string::npos)
+      << rd.metadata().dataset_id;
+  EXPECT_TRUE(Train(OfflineOptions("bc", tmp / "relabelled", tmp / "distilled")).finished);
   const EvalResult r = EvaluateBestOfN((tmp / "bc").string(), (tmp / "iql").string(), 4, 2);
   EXPECT_EQ(r.returns.size(), 2u);
   EXPECT_EQ(r.returns,

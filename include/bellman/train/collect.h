@@ -46,6 +46,13 @@ std::string MakeDataset(const MakeDatasetOptions& options);
 // Episodes, steps, return mean/min/max, spaces and references of a dataset (Minari or D4RL).
 void PrintDatasetInfo(const std::string& path, std::ostream& out);
 
+// `bellman dataset best-of-n`: the data of Best-of-N's distillation step (V-GPS): every action
+// of `dataset` replaced by Best-of-N's choice at its observation (n candidates sampled from the
+// run `policy`, ranked by the run `critic`'s Q; train.h's BestOfNAct); observations, rewards and
+// episode ends unchanged, so `train --algo bc` on the result imitates the argmax candidate.
+// Writes `out` atomically (Minari) and returns the number of relabelled steps.
+int64_t RelabelBestOfN(const std::string& dataset, const std::string& policy,
+                       const std::string& critic, int n, const std::string& out);
 // A Minari dataset (or D4RL file) rewritten as D4RL's flat HDF5 file.
 void ExportD4rl(const std::string& path, const std::string& out_file);
 
