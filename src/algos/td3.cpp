@@ -14,6 +14,14 @@
 //   actor loss = -lambda * mean Q_1(s, pi(s)) + mean (pi(s) - a)^2,
 //   lambda = bc_alpha / mean |Q_1(s, pi(s))| (no gradient through lambda);
 //   states normalised by the dataset's per-feature mean and std + 1e-3 (normalize_obs).
+//
+// TD3+BC-MCEP (Liu et al. 2023, "Mildly Constrained Evaluation Policy for Offline RL"; the
+// authors' td3_bc_ep learner), registered as `td3_bc_mcep`: the TD3+BC actor above (bc_alpha
+// 2.5) stays the target policy that the critic's TD targets use; a second, evaluation actor
+// pi_E is trained on the same critic with a milder constraint,
+//   L_E = -lambda_E * mean Q_1(s, pi_E(s)) + mean (pi_E(s) - a)^2,
+//   lambda_E = mcep_alpha / mean |Q_1(s, pi_E(s))|   (mcep_alpha 10 > bc_alpha),
+// at every actor update, and pi_E is what evaluation plays (and, with noise, what explores).
 #include <fmt/format.h>
 
 #include <cmath>
@@ -33,6 +41,7 @@ struct Td3Config : ContinuousAgentConfig {
   double action_noise = 0.1;         // std of the Gaussian exploration noise, in [-1, 1] units
   int64_t n_critics = 2;             // 2: clipped double Q; 1: DDPG
   double bc_alpha = 0.0;             // TD3+BC's alpha (0: plain TD3, no behaviour cloning term)
+  double mcep_alpha = 0.0;  // MCEP's evaluation-policy alpha (0: none; the actor is evaluated)
 
   Td3Config() {
     lr = 1e-3;
@@ -48,6 +57,7 @@ struct Td3Config : ContinuousAgentConfig {
     v("action_noise", action_noise);
     v("n_critics", n_critics);
     v("bc_alpha", bc_alpha);
+    v("mcep_alpha", mcep_alpha);
   }
 
   void Validate(const std::string& a) const {
@@ -61,6 +71,10 @@ struct Td3Config : ContinuousAgentConfig {
     Require(n_critics >= 1 && n_critics <= 10, "{}.n_critics must be in [1, 10], got {}", a,
             n_critics);
     Require(bc_alpha >= 0.0, "{}.bc_alpha must be >= 0, got {}", a, bc_alpha);
+    Require(mcep_alpha >= 0.0, "{}.mcep_alpha must be >= 0, got {}", a, mcep_alpha);
+    Require(mcep_alpha == 0.0 || bc_alpha > 0.0,
+            "{}.mcep_alpha ({}) needs a constrained target policy: set bc_alpha > 0", a,
+            mcep_alpha);
   }
 };
 
@@ -73,9 +87,14 @@ class Td3 final : public ContinuousAgent {
     critics_ = MakeCritics(config_.n_critics, config_.lr);
     actor_target_ = MlpNet(actor_->CloneTarget());
     actor_optimizer_ = MakeAdam(actor_->parameters(), config_.lr);
+    if (config_.mcep_alpha > 0.0) {  // drawn last: td3_bc's own draws stay as they were
+      eval_actor_ = MakeNet(config_.hidden_sizes, action_dim(), /*with_action=*/false);
+      eval_actor_optimizer_ = MakeAdam(eval_actor_->parameters(), config_.lr);
+    }
   }
 
   std::vector<std::string> metric_names() const override {
+    if (eval_actor_) return {"critic_loss", "actor_loss", "q_mean", "eval_actor_loss"};
     return {"critic_loss", "actor_loss", "q_mean"};
   }
 
@@ -123,18 +142,30 @@ class Td3 final : public ContinuousAgent {
       last_actor_loss_ = actor_loss.item<double>();
       if (!std::isfinite(last_actor_loss_)) CheckFinite(actor_loss, "actor_loss");
       Step(*actor_optimizer_, actor_loss);
+      if (eval_actor_) {
+        const torch::Tensor pi_e = torch::tanh(eval_actor_->forward(t.obs));
+        const torch::Tensor q_e = critics_.online[0]->forward(torch::cat({t.obs, pi_e}, 1));
+        const torch::Tensor lambda_e =
+            static_cast<float>(config_.mcep_alpha) / q_e.abs().mean().detach();
+        const torch::Tensor eval_loss = -lambda_e * q_e.mean() + torch::mse_loss(pi_e, t.action);
+        last_eval_actor_loss_ = eval_loss.item<double>();
+        if (!std::isfinite(last_eval_actor_loss_)) CheckFinite(eval_loss, "eval_actor_loss");
+        Step(*eval_actor_optimizer_, eval_loss);
+      }
       const auto timed = TimeTargetUpdate();
       critics_.SoftUpdate(config_.tau);
       nets::SoftUpdate(*actor_target_, *actor_, config_.tau);
     }
-    return {{"critic_loss", critic_loss_value},
-            {"actor_loss", last_actor_loss_},
-            {"q_mean", q_first.mean().item<double>()}};
+    Metrics m = {{"critic_loss", critic_loss_value},
+                 {"actor_loss", last_actor_loss_},
+                 {"q_mean", q_first.mean().item<double>()}};
+    if (eval_actor_) m.emplace_back("eval_actor_loss", last_eval_actor_loss_);
+    return m;
   }
 
  private:
   torch::Tensor PolicyActions(const torch::Tensor& obs, bool explore) override {
-    torch::Tensor u = torch::tanh(actor_->forward(obs));
+    torch::Tensor u = torch::tanh((eval_actor_ ? eval_actor_ : actor_)->forward(obs));
     if (explore && config_.action_noise > 0.0) {
       u = (u + StandardNormal(explore_rng(), {obs.size(0), action_dim()}) *
                    static_cast<float>(config_.action_noise))
@@ -150,6 +181,11 @@ class Td3 final : public ContinuousAgent {
     critics_.Declare(state);
     state.AddOptimizer("actor_optimizer", *actor_optimizer_);
     state.AddReal("actor_loss", last_actor_loss_);
+    if (eval_actor_) {
+      state.AddModule("eval_actor", *eval_actor_);
+      state.AddOptimizer("eval_actor_optimizer", *eval_actor_optimizer_);
+      state.AddReal("eval_actor_loss", last_eval_actor_loss_);
+    }
   }
 
   Td3Config config_;
@@ -158,6 +194,9 @@ class Td3 final : public ContinuousAgent {
   Critics critics_;
   std::unique_ptr<torch::optim::Optimizer> actor_optimizer_;
   double last_actor_loss_ = 0.0;  // the actor updates every policy_delay steps
+  MlpNet eval_actor_ = nullptr;   // MCEP's evaluation policy (mcep_alpha > 0)
+  std::unique_ptr<torch::optim::Optimizer> eval_actor_optimizer_;
+  double last_eval_actor_loss_ = 0.0;
 };
 
 BELLMAN_REGISTER_ALGORITHMS(td3) {
@@ -179,6 +218,10 @@ BELLMAN_REGISTER_ALGORITHMS(td3) {
   b.batch_size = 256;
   b.learning_starts = 0;
   registry.push_back(MakeRegistration<Td3, Td3Config>("td3_bc", b));
+  // TD3+BC-MCEP with the authors' td3bcep_mujoco config: target alpha 2.5, evaluation alpha 10.
+  Td3Config e = b;
+  e.mcep_alpha = 10.0;
+  registry.push_back(MakeRegistration<Td3, Td3Config>("td3_bc_mcep", e));
 }
 
 }  // namespace bellman::algos

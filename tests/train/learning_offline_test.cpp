@@ -96,7 +96,8 @@ TEST_P(LearningOfflinePendulum, BeatsTheBehaviourReturn) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, LearningOfflinePendulum,
-                         ::testing::Combine(::testing::Values("bc", "td3_bc", "iql", "cql"),
+                         ::testing::Combine(::testing::Values("bc", "td3_bc", "td3_bc_mcep", "iql",
+                                                              "cql"),
                                             ::testing::Values(1, 2, 3)),
                          [](const auto& info) {
                            return std::get<0>(info.param) + "_seed" +

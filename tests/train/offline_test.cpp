@@ -10,6 +10,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <span>
+#include <sstream>
 
 #include "bellman/core/error.h"
 #include "bellman/io/atomic_file.h"
@@ -85,7 +86,7 @@ TEST(Offline, CollectWritesWholeSeededEpisodes) {
 TEST(Offline, TrainsFromTheDatasetAndResumesBitExactly) {
   test::TempDir tmp;
   const fs::path data = CollectPendulum(tmp.path(), 4);
-  for (const std::string algo : {"bc", "td3_bc", "iql", "cql"}) {
+  for (const std::string algo : {"bc", "td3_bc", "td3_bc_mcep", "iql", "cql"}) {
     SCOPED_TRACE(algo);
     ExpectOfflineResumeIsBitExact(
         [&](const fs::path& run) { return OfflineOptions(algo, data, run); },
@@ -280,6 +281,56 @@ TEST(Offline, NormalizeRewardScalesByCorlsReturnRange) {
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("iql.normalize_reward"), std::string::npos) << e.what();
+  }
+}
+
+// Reads one column of a progress.csv.
+std::vector<std::string> CsvColumn(const fs::path& csv, const std::string& name) {
+  std::istringstream in(Slurp(csv));
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> header;
+  for (std::istringstream h(line); std::getline(h, line, ',');) header.push_back(line);
+  const auto col = std::find(header.begin(), header.end(), name) - header.begin();
+  std::vector<std::string> values;
+  while (std::getline(in, line)) {
+    std::istringstream row(line);
+    std::string cell;
+    for (int64_t k = 0; k <= col && std::getline(row, cell, ','); ++k) {
+    }
+    values.push_back(cell);
+  }
+  return values;
+}
+
+TEST(Offline, McepLeavesTd3BcsCriticAndTargetPolicyAsTheyWere) {
+  test::TempDir tmp;
+  const fs::path data = CollectPendulum(tmp.path(), 4);
+  // The evaluation actor is drawn after td3_bc's networks and never feeds the critic: the
+  // critic and the target actor follow td3_bc's trajectory bit for bit, and only what plays
+  // differs.
+  TrainOptions plain = OfflineOptions("td3_bc", data, tmp / "td3_bc");
+  TrainOptions mcep = OfflineOptions("td3_bc_mcep", data, tmp / "mcep");
+  const TrainResult a = Train(plain), b = Train(mcep);
+  for (const char* column : {"critic_loss", "actor_loss", "q_mean"}) {
+    EXPECT_EQ(CsvColumn(tmp / "td3_bc" / "progress.csv", column),
+              CsvColumn(tmp / "mcep" / "progress.csv", column))
+        << column;
+  }
+  const std::vector<std::string> eval_loss =
+      CsvColumn(tmp / "mcep" / "progress.csv", "eval_actor_loss");
+  ASSERT_FALSE(eval_loss.empty());
+  EXPECT_NE(eval_loss.back(), "0");
+  EXPECT_NE(a.final_eval.returns, b.final_eval.returns);
+  TrainOptions bad = OfflineOptions("td3", data, tmp / "bad");
+  bad.overrides.push_back("td3.mcep_alpha=10");
+  try {
+    Train(bad);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("td3.mcep_alpha (10) needs a constrained target policy"),
+              std::string::npos)
+        << e.what();
   }
 }
 
