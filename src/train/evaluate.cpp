@@ -76,16 +76,20 @@ void StepWith(VecEnv& vec, const std::vector<std::byte>& actions) {
 }
 
 EvalResult Evaluate(const ActFn& act, const std::string& env_id, int episodes, uint64_t seed,
-                    const EnvArgs& args) {
+                    const EnvArgs& args, const EvalHooks& hooks) {
   VectorEnv vec(env_id, episodes, args);
   vec.Reset(seed);
   std::vector<std::byte> actions(static_cast<size_t>(episodes) * vec.action_bytes());
   std::vector<double> returns(static_cast<size_t>(episodes), 0.0);
   std::vector<uint8_t> done(static_cast<size_t>(episodes), 0);
+  if (hooks.reset) hooks.reset(episodes);
   int remaining = episodes;
   while (remaining > 0) {
     act(vec.obs_data(), episodes, actions.data());
     StepWith(vec, actions);
+    if (hooks.observe) {
+      hooks.observe(vec.rewards().data(), vec.has_final_obs().data(), episodes);
+    }
     for (int i = 0; i < episodes; ++i) {
       if (!done[i] && vec.has_final_obs()[i]) {
         returns[i] = vec.episode_return()[i];
@@ -157,6 +161,13 @@ void Policy::QValues(const void* obs, const void* actions, int64_t n, double* q)
 
 const std::string& Policy::algo() const { return impl_->tc.algo; }
 
+EvalHooks Policy::Hooks() {
+  algos::Algorithm* algo = impl_->algo.get();
+  return EvalHooks{.reset = [algo](int64_t n) { algo->ResetEpisodes(n); },
+                   .observe = [algo](const double* r, const uint8_t* d,
+                                     int64_t n) { algo->ObserveStep(r, d, n); }};
+}
+
 const std::string& Policy::env_id() const { return impl_->tc.env; }
 
 int64_t Policy::max_episode_steps() const { return impl_->tc.max_episode_steps; }
@@ -188,8 +199,9 @@ EvalResult EvaluateCheckpoint(const std::string& checkpoint, int episodes,
   if (episodes < 1) throw Error(fmt::format("--episodes must be >= 1, got {}", episodes));
   Policy policy(checkpoint);
   const uint64_t base = seed.value_or(policy.final_eval_seed());
-  EvalResult r = Evaluate([&](const void* obs, int64_t n, void* a) { policy.Act(obs, n, a); },
-                          policy.env_id(), episodes, base, PolicyEnvArgs(policy, env_args));
+  EvalResult r =
+      Evaluate([&](const void* obs, int64_t n, void* a) { policy.Act(obs, n, a); }, policy.env_id(),
+               episodes, base, PolicyEnvArgs(policy, env_args), policy.Hooks());
   r.seed = base;
   return r;
 }

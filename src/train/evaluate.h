@@ -23,9 +23,16 @@ EvalResult Summarize(std::vector<double> returns);
 // the action space says).
 void StepWith(VecEnv& vec, const std::vector<std::byte>& actions);
 
+// A stateful policy's hooks (Algorithm::ResetEpisodes / ObserveStep); empty functions: none.
+struct EvalHooks {
+  std::function<void(int64_t n)> reset;
+  std::function<void(const double* rewards, const uint8_t* dones, int64_t n)> observe;
+};
+
 // `episodes` envs made with `args`, env i reset with seed + i, one batched forward per step;
-// each env's first episode counted.
+// each env's first episode counted. hooks.reset(episodes) before the first step, hooks.observe
+// after every step with its rewards and episode ends.
 EvalResult Evaluate(const ActFn& act, const std::string& env_id, int episodes, uint64_t seed,
-                    const EnvArgs& args = {});
+                    const EnvArgs& args = {}, const EvalHooks& hooks = {});
 
 }  // namespace bellman::train

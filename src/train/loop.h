@@ -81,6 +81,8 @@ std::unique_ptr<Learner> MakeOnPolicyLearner(algos::OnPolicyAlgorithm& algo, Loo
 std::unique_ptr<Learner> MakeOfflineLearner(algos::OffPolicyAlgorithm& algo,
                                             const io::Dataset& data, int64_t max_episode_steps,
                                             Rng& sampler, LoopProfile* profile);
+// One UpdateOnSegments per loop iteration: the offline learner of a SequenceAlgorithm.
+std::unique_ptr<Learner> MakeSequenceLearner(algos::SequenceAlgorithm& algo, LoopProfile* profile);
 // CORL's reward scale for an offline run: max_episode_steps / (max - min return over the
 // dataset's finished episodes, or over all of them when none finished). Throws bellman::Error
 // when every such episode has the same return (the scale is undefined).

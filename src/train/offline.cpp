@@ -93,7 +93,30 @@ class OfflineLearner final : public Learner {
   Batch batch_;
 };
 
+// A SequenceAlgorithm samples its own segments from the dataset: one UpdateOnSegments per
+// gradient step, no replay buffer and no learner state of its own.
+class SequenceLearner final : public Learner {
+ public:
+  SequenceLearner(algos::SequenceAlgorithm& algo, LoopProfile* profile)
+      : algo_(algo), profile_(profile) {}
+  void Store(const TransitionRows&) override {}
+  void Train(int64_t, int64_t, const AddMetricsFn& add) override {
+    Phase p(PhaseOf(profile_, &LoopProfile::update));
+    add(algo_.UpdateOnSegments());
+  }
+  void Save(const std::filesystem::path&) const override {}
+  void Load(const std::filesystem::path&) override {}
+
+ private:
+  algos::SequenceAlgorithm& algo_;
+  LoopProfile* profile_;
+};
+
 }  // namespace
+
+std::unique_ptr<Learner> MakeSequenceLearner(algos::SequenceAlgorithm& algo, LoopProfile* profile) {
+  return std::make_unique<SequenceLearner>(algo, profile);
+}
 
 void CheckDatasetFitsEnv(const io::Dataset& data, const EnvSpec& env, const std::string& path) {
   auto fail = [&](const char* what, const Space& d, const Space& e) {

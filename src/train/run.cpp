@@ -66,11 +66,22 @@ class Run {
                            .net_rng = streams_.net,
                            .explore_rng = streams_.explore,
                            .profile = tc_.profile};
-    if (offline()) ObservationStats(*dataset_, ctx.dataset_obs_mean, ctx.dataset_obs_std);
+    if (offline()) {
+      ObservationStats(*dataset_, ctx.dataset_obs_mean, ctx.dataset_obs_std);
+      ctx.dataset = dataset_.get();
+    }
     algo_ = reg.make(resolved_[tc_.algo], std::move(ctx));
     sampler_ = streams_.sampler;
     LoopProfile* profile = tc_.profile ? &profile_ : nullptr;
-    if (offline()) {
+    if (auto* seq = dynamic_cast<algos::SequenceAlgorithm*>(algo_.get())) {
+      if (!offline()) {
+        throw Error(
+            fmt::format("algorithm '{}' learns from a dataset's trajectories; give "
+                        "--dataset DIR",
+                        tc_.algo));
+      }
+      learner_ = MakeSequenceLearner(*seq, profile);
+    } else if (offline()) {
       auto* off = dynamic_cast<algos::OffPolicyAlgorithm*>(algo_.get());
       if (off == nullptr) {
         throw Error(fmt::format("algorithm '{}' learns on-policy and cannot train from a dataset",
@@ -218,7 +229,8 @@ class Run {
       std::optional<EvalResult> eval;
       if (crossed(tc_.eval_freq)) {
         Phase p(P(&LoopProfile::eval));
-        eval = Evaluate(Greedy(), tc_.env, tc_.eval_episodes, streams_.eval_seed, RunEnvArgs(tc_));
+        eval = Evaluate(Greedy(), tc_.env, tc_.eval_episodes, streams_.eval_seed, RunEnvArgs(tc_),
+                        Hooks());
         last_eval_ = eval->mean;
         if (bar) bar->SetSuffix(fmt::format("eval {:.1f}", eval->mean));
         if (tc_.eval_stop_return != 0.0 && eval->mean >= tc_.eval_stop_return) stop = true;
@@ -286,7 +298,7 @@ class Run {
     if (bar) bar->Finish();
     const double train_seconds = elapsed();
     result.final_eval = Evaluate(Greedy(), tc_.env, tc_.final_eval_episodes,
-                                 streams_.final_eval_seed, RunEnvArgs(tc_));
+                                 streams_.final_eval_seed, RunEnvArgs(tc_), Hooks());
     result.final_eval.seed = streams_.final_eval_seed;
     result.final_eval_seed = streams_.final_eval_seed;
     if (normalized()) result.final_normalized_score = Normalize(result.final_eval.mean);
@@ -397,6 +409,11 @@ class Run {
 
   ActFn Greedy() {
     return [this](const void* obs, int64_t n, void* a) { algo_->Act(obs, n, false, a); };
+  }
+  EvalHooks Hooks() {
+    return EvalHooks{.reset = [this](int64_t n) { algo_->ResetEpisodes(n); },
+                     .observe = [this](const double* r, const uint8_t* d,
+                                       int64_t n) { algo_->ObserveStep(r, d, n); }};
   }
 
   void Log(io::CsvLogger& csv, io::TfEventsWriter& tb, const std::optional<EvalResult>& eval,

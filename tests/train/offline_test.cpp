@@ -411,6 +411,50 @@ TEST(Offline, BestOfNPlaysTheCandidateWithTheHighestQ) {
             EvaluateBestOfN((tmp / "bc").string(), (tmp / "iql").string(), 4, 2).returns);
 }
 
+TrainOptions SmallDt(const fs::path& data, const fs::path& run) {
+  TrainOptions o = OfflineOptions("dt", data, run);
+  o.overrides = {"n_timesteps=300",       "eval_freq=150",       "eval_episodes=2",
+                 "final_eval_episodes=2", "checkpoint_freq=100", "log_interval=50",
+                 "dt.batch_size=8",       "dt.embed_dim=16",     "dt.n_layers=1",
+                 "dt.n_heads=2",          "dt.context=4",        "dt.warmup_steps=50",
+                 "dt.target_return=-200"};
+  return o;
+}
+
+TEST(Offline, DecisionTransformerResumesBitExactlyAndConditionsOnTheTarget) {
+  test::TempDir tmp;
+  const fs::path data = CollectPendulum(tmp.path(), 4);
+  const TrainResult full = ExpectOfflineResumeIsBitExact(
+      [&](const fs::path& run) { return SmallDt(data, run); }, tmp / "full", tmp / "resumed");
+  EXPECT_NE(Slurp(tmp / "full" / "progress.csv").find("dt_loss"), std::string::npos);
+  // The same weights conditioned on another return play other actions: a second run with only
+  // target_return changed trains identically (the target is used at evaluation only).
+  TrainOptions other = SmallDt(data, tmp / "other");
+  other.overrides.back() = "dt.target_return=-1500";
+  const TrainResult low = Train(other);
+  EXPECT_EQ(CsvColumn(tmp / "full" / "progress.csv", "dt_loss"),
+            CsvColumn(tmp / "other" / "progress.csv", "dt_loss"));
+  EXPECT_NE(full.final_eval.returns, low.final_eval.returns);
+  // eval of the checkpoint replays the final evaluation (reset and reward hooks included).
+  EXPECT_EQ(EvaluateCheckpoint((tmp / "full").string(), 2).returns, full.final_eval.returns);
+  // Offline only, and the target must be given.
+  TrainOptions online = SmallDt(data, tmp / "online");
+  online.dataset.clear();
+  EXPECT_THROW(Train(online), Error);
+  // A config without the key (the Pendulum preset has one).
+  io::WriteFileAtomic(tmp / "dt.yaml", "dt:\n  context: 4\n");
+  TrainOptions no_target = SmallDt(data, tmp / "no-target");
+  no_target.config_path = (tmp / "dt.yaml").string();
+  no_target.overrides.pop_back();
+  try {
+    Train(no_target);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("dt.target_return must be set"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Offline, ADatasetOfAnotherEnvIsAClearError) {
   test::TempDir tmp;
   CollectOptions c;

@@ -27,6 +27,10 @@ namespace bellman::nets {
 class StateDict;  // bellman/nets/state_dict.h (torch)
 }
 
+namespace bellman::io {
+class Dataset;  // bellman/io/dataset.h
+}
+
 namespace bellman::algos {
 
 // Named scalars from one Update, in a fixed order (the progress.csv columns).
@@ -66,6 +70,12 @@ class Algorithm {
   // With AlgoContext::profile: seconds spent so far in each phase of an update ("forward",
   // "backward", "optimizer") and of OnEnvStep ("target_update"). Empty when profiling is off.
   virtual Metrics ProfileSeconds() const { return {}; }
+  // Stateful policies (Decision Transformer) keep a history per env. ResetEpisodes(n): n fresh
+  // envs are about to play (evaluation). ObserveStep: after each vector step, its rewards and
+  // episode ends (an env whose episode ended starts a new one at its next Act). No-ops for
+  // the others.
+  virtual void ResetEpisodes(int64_t /*n*/) {}
+  virtual void ObserveStep(const double* /*rewards*/, const uint8_t* /*dones*/, int64_t /*n*/) {}
 };
 
 // Learns from a replay buffer the trainer keeps: one gradient step per sampled batch.
@@ -76,6 +86,14 @@ class OffPolicyAlgorithm : public Algorithm {
   // |TD error| of each row of the last Update (new PER priorities).
   virtual std::span<const float> td_errors() const = 0;
   virtual OffPolicySchedule schedule() const = 0;
+};
+
+// Learns from whole trajectory segments of the offline dataset it was given
+// (AlgoContext::dataset) rather than from replayed transitions (Decision Transformer): the
+// offline loop calls UpdateOnSegments once per gradient step and builds no replay buffer.
+class SequenceAlgorithm : public Algorithm {
+ public:
+  virtual Metrics UpdateOnSegments() = 0;
 };
 
 // Keeps its own rollout (PPO): the trainer builds no replay buffer and hands it every vector
@@ -102,6 +120,8 @@ struct AlgoContext {
   // transition), for algorithms that normalise states (TD3+BC). Empty when training online.
   std::vector<double> dataset_obs_mean = {};
   std::vector<double> dataset_obs_std = {};
+  // Offline runs: the dataset itself (outlives the algorithm), for SequenceAlgorithm.
+  const io::Dataset* dataset = nullptr;
 };
 
 struct AlgoRegistration {

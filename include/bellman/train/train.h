@@ -149,6 +149,8 @@ std::vector<double> Enjoy(const std::string& checkpoint, int episodes, std::ostr
                           const EnvArgs& env_args = {});
 
 // A loaded greedy policy (for bellman.load in Python and tools).
+struct EvalHooks;  // src/train/evaluate.h
+
 class Policy {
  public:
   explicit Policy(const std::string& checkpoint);
@@ -166,6 +168,8 @@ class Policy {
   // algorithm otherwise.
   void QValues(const void* obs, const void* actions, int64_t n, double* q);
   const std::string& algo() const;
+  // A stateful policy's (dt) reset/observe hooks for an evaluation loop (src/train/evaluate.h).
+  EvalHooks Hooks();
   const std::string& env_id() const;
   // The run's trainer key max_episode_steps (-1: the env's own TimeLimit); eval and enjoy use it.
   int64_t max_episode_steps() const;
