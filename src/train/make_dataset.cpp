@@ -149,7 +149,8 @@ std::string MakeDataset(const MakeDatasetOptions& o) {
     c.env = r.env;
     c.steps = steps > 0 ? steps : 100'000;
     c.seed = o.seed;
-    c.out = (policies / "random-data").string();
+    // The step count is part of the cache's name: another --steps collects anew.
+    c.out = (policies / fmt::format("random-data-{}", c.steps)).string();
     if (!fs::exists(c.out)) Collect(c);
     WithReferences(c.out, random_return, expert_return, dataset_id, o.out);
     return o.out;
@@ -199,7 +200,7 @@ std::string MakeDataset(const MakeDatasetOptions& o) {
     c.noise = r.noise;
     c.steps = steps;
     c.seed = o.seed + (name == "expert" ? 2'000'000 : 3'000'000);
-    c.out = (policies / (name + "-data")).string();
+    c.out = (policies / fmt::format("{}-data-{}", name, steps)).string();
     if (!fs::exists(c.out)) Collect(c);
     return c.out;
   };
