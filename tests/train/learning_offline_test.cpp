@@ -60,16 +60,19 @@ OfflineData* MakeData() {
   return d;
 }
 
-class LearningOfflinePendulum : public ::testing::TestWithParam<std::tuple<std::string, int>> {
+// One dataset per suite, made before its first test.
+template <class Param>
+class WithOfflineData : public ::testing::TestWithParam<Param> {
  protected:
   static void SetUpTestSuite() { data_ = MakeData(); }
   static void TearDownTestSuite() {
     delete data_;
     data_ = nullptr;
   }
-  static OfflineData* data_;
+  static inline OfflineData* data_ = nullptr;
 };
-OfflineData* LearningOfflinePendulum::data_ = nullptr;
+
+class LearningOfflinePendulum : public WithOfflineData<std::tuple<std::string, int>> {};
 
 TEST_P(LearningOfflinePendulum, BeatsTheBehaviourReturn) {
   const auto& [algo, seed] = GetParam();
@@ -109,16 +112,7 @@ INSTANTIATE_TEST_SUITE_P(Seeds, LearningOfflinePendulum,
 // the best of 8 samples under the critic beats the base's greedy (mean) action by >= 50 return
 // over the same 10 evaluation episodes. Tuned on seeds 11-13 (gains 91, 171 and 197), reported
 // on 1-3.
-class LearningOfflinePendulumBestOfN : public ::testing::TestWithParam<int> {
- protected:
-  static void SetUpTestSuite() { data_ = MakeData(); }
-  static void TearDownTestSuite() {
-    delete data_;
-    data_ = nullptr;
-  }
-  static OfflineData* data_;
-};
-OfflineData* LearningOfflinePendulumBestOfN::data_ = nullptr;
+class LearningOfflinePendulumBestOfN : public WithOfflineData<int> {};
 
 TEST_P(LearningOfflinePendulumBestOfN, BestOfEightBeatsTheBcPolicy) {
   const int seed = GetParam();
