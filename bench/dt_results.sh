@@ -3,12 +3,12 @@
 # expert dataset of `bellman dataset make --seed 0` (20k steps), conditioned on the dataset's
 # mean return (TARGET, default -156.8), SEEDS training seeds, 50 final evaluation episodes, and
 # the distance of the reached return from the target. Budget (2 cores): width 64, 2 layers,
-# context 10, batch 64, lr 3e-4 with 500 warm-up steps, STEPS gradient steps (default 10000).
-# Usage: bench/dt_results.sh [build-dir]   SEEDS="1 2 3" STEPS=10000 TARGET=-156.8 OUT=dir
+# context 10, batch 64, lr 3e-4 with 500 warm-up steps, STEPS gradient steps (default 4000).
+# Usage: bench/dt_results.sh [build-dir]   SEEDS="1 2 3" STEPS=4000 TARGET=-156.8 OUT=dir
 set -euo pipefail
 BUILD=${1:-build}
 SEEDS=${SEEDS:-1 2 3}
-STEPS=${STEPS:-10000}
+STEPS=${STEPS:-4000}
 TARGET=${TARGET:--156.8}
 B="$BUILD/bellman"
 PY=/usr/bin/python3
