@@ -92,6 +92,14 @@ TEST_P(LearningOfflinePendulum, BeatsTheBehaviourReturn) {
   const int64_t steps = algo == "iql" ? 20'000 : algo == "cql" ? 10'000 : 3'000;
   o.overrides = {"n_timesteps=" + std::to_string(steps), "eval_freq=0", "checkpoint_freq=0",
                  algo + ".hidden_sizes=[64, 64]", algo + ".batch_size=128"};
+  if (algo == "dt") {
+    // A small transformer (width 32, one layer, context 5; lr 1e-3 after 200 warm-up steps)
+    // conditioned on the preset's -150, the expert's return; chosen on seeds 11-13 (-415,
+    // -319, -215).
+    o.overrides = {"n_timesteps=2000", "eval_freq=0",         "checkpoint_freq=0",
+                   "dt.embed_dim=32",  "dt.n_layers=1",       "dt.context=5",
+                   "dt.lr=1e-3",       "dt.warmup_steps=200", "dt.batch_size=64"};
+  }
   const TrainResult r = Train(o);
   std::cout << algo << " seed " << seed << ": eval " << r.final_eval.mean << " +/- "
             << r.final_eval.std << " (behaviour " << data_->behaviour_return << "), "
@@ -101,7 +109,7 @@ TEST_P(LearningOfflinePendulum, BeatsTheBehaviourReturn) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, LearningOfflinePendulum,
                          ::testing::Combine(::testing::Values("bc", "td3_bc", "td3_bc_mcep", "iql",
-                                                              "cql"),
+                                                              "cql", "dt"),
                                             ::testing::Values(1, 2, 3)),
                          [](const auto& info) {
                            return std::get<0>(info.param) + "_seed" +
