@@ -37,7 +37,7 @@ steps_of() {
     if [ "$1" = cql ]; then echo "$CQL_STEPS"; else echo "$STEPS"; fi
     return
   fi
-  case $1 in bc) echo 5000 ;; td3_bc) echo 10000 ;; iql) echo 20000 ;; cql) echo 10000 ;; esac
+  case $1 in bc) echo 5000 ;; td3_bc | td3_bc_mcep) echo 10000 ;; iql) echo 20000 ;; cql) echo 10000 ;; esac
 }
 for level in $LEVELS; do
   for algo in $ALGOS; do
