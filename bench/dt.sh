@@ -26,7 +26,8 @@ for env in ${ENVS:-Pendulum-v1:3:1:200 Hopper-v4:11:3:1000}; do
   "$B" train --algo dt --env "$id" --dataset "$OUT/$id-data" --no-progress \
     --config "$ROOT/configs/dt/Pendulum-v1.yaml" --set n_timesteps="$STEPS" --set eval_freq=0 \
     --set checkpoint_freq=0 --set final_eval_episodes=1 --set profile=true \
-    --set torch_threads=1 --run-dir "$run" >/dev/null
+    --set torch_threads=1 --set dt.embed_dim=128 --set dt.n_layers=3 --set dt.n_heads=1 \
+    --set dt.context=20 --set dt.batch_size=64 --run-dir "$run" >/dev/null
   ours=$("$PY" -c "import json; p = json.load(open('$run/summary.json'))['profile_seconds']; \
 print(f'{$STEPS / p[\"update\"]:.2f}')")
   theirs=$("$PY" "$ROOT/bench/dt_torch.py" --obs-dim "$obs" --act-dim "$act" --episode-len "$len" \
