@@ -5,7 +5,7 @@
 # final scores (10 evaluation episodes), plus learning curves of medium and medium-replay as PNG.
 # Budgets (what 2 cores allow):
 # - Pendulum-v1 (the default): 64x64 networks (CQL 3x64), batch 256; gradient steps bc 5k,
-#   td3_bc 10k, iql 20k, cql 10k.
+#   td3_bc 10k, iql and csve 20k, cql 10k; q_transformer and arsq their presets (10k).
 # - Hopper-v4, HalfCheetah-v4: the presets configs/<algo>/<env>.yaml (CORL's networks and
 #   settings) for STEPS gradient steps (default 10000), cql for CQL_STEPS (default STEPS).
 # Evaluation (5 episodes) every 2,500 steps.
@@ -37,7 +37,11 @@ steps_of() {
     if [ "$1" = cql ]; then echo "$CQL_STEPS"; else echo "$STEPS"; fi
     return
   fi
-  case $1 in bc) echo 5000 ;; td3_bc | td3_bc_mcep) echo 10000 ;; iql) echo 20000 ;; cql) echo 10000 ;; esac
+  case $1 in
+    bc) echo 5000 ;;
+    td3_bc | td3_bc_mcep | cql | q_transformer | arsq) echo 10000 ;;
+    iql | csve) echo 20000 ;;
+  esac
 }
 for level in $LEVELS; do
   for algo in $ALGOS; do
@@ -45,7 +49,8 @@ for level in $LEVELS; do
       run="$OUT/runs/$level-$algo-$seed"
       [ -f "$run/summary.json" ] && continue
       extra=()
-      if [ "$ENV" = Pendulum-v1 ]; then
+      # The transformers' presets are their Pendulum settings already.
+      if [ "$ENV" = Pendulum-v1 ] && [ "$algo" != q_transformer ] && [ "$algo" != arsq ]; then
         hidden="[64, 64]"
         [ "$algo" = cql ] && hidden="[64, 64, 64]"
         extra=(--set "$algo.hidden_sizes=$hidden" --set "$algo.batch_size=256")

@@ -11,6 +11,15 @@
 //   policy:  w = min(exp(beta * u), exp_adv_max)                       (eq. 7, u from the V step)
 //            L_pi = mean w * (-log pi(a|s))  (gaussian)  or  mean w * |pi(s) - a|^2
 //            (deterministic); the actor's lr follows a cosine schedule over n_timesteps.
+// CSVE (Chen et al. 2023, "Conservative State Value Estimation for Offline Reinforcement
+// Learning"), registered as `csve`: the same loop with V fitted to the critics on the dataset's
+// actions by plain regression (expectile 0.5) and made conservative on states around the data:
+//   L_V += csve_alpha * (mean_s V(s + eps) - mean_s V(s)),  eps ~ N(0, csve_noise^2 I)
+// on normalised states (the paper's critic loss, eq. 8, penalises V on out-of-distribution
+// states and lifts it on the dataset's). The paper draws those states from a learned dynamics
+// model (s' ~ P(s, a ~ pi)); here they are Gaussian perturbations of the batch's states, and the
+// actor is the advantage-weighted regression above without the paper's model-based exploration
+// term (docs/offline.md, "CSVE"). csve_alpha 0 is IQL, bit for bit (no extra draws).
 // The Gaussian policy (CORL's GaussianPolicy) has mean tanh(f(s)) and a state-independent
 // log std clamped to [log_std_min, log_std_max]; evaluation plays the mean.
 #include <fmt/format.h>
@@ -32,6 +41,8 @@ struct IqlConfig : ContinuousAgentConfig {
   double log_std_min = -20.0;       // CORL's LOG_STD_MIN
   double log_std_max = 2.0;
   bool actor_cosine_lr = true;  // CORL: CosineAnnealingLR(actor, n_timesteps)
+  double csve_alpha = 0.0;      // CSVE's penalty weight (0: IQL)
+  double csve_noise = 0.1;      // std of the perturbed states, in normalised units
 
   IqlConfig() {
     learning_starts = 0;
@@ -47,6 +58,8 @@ struct IqlConfig : ContinuousAgentConfig {
     v("log_std_min", log_std_min);
     v("log_std_max", log_std_max);
     v("actor_cosine_lr", actor_cosine_lr);
+    v("csve_alpha", csve_alpha);
+    v("csve_noise", csve_noise);
   }
   void Validate(const std::string& a) const {
     ContinuousAgentConfig::Validate(a);
@@ -57,6 +70,10 @@ struct IqlConfig : ContinuousAgentConfig {
     Require(exp_adv_max > 0.0, "{}.exp_adv_max must be > 0, got {}", a, exp_adv_max);
     Require(policy == "gaussian" || policy == "deterministic",
             "{}.policy must be gaussian or deterministic, got '{}'", a, policy);
+    Require(csve_alpha >= 0.0 && std::isfinite(csve_alpha),
+            "{}.csve_alpha must be a finite number >= 0, got {}", a, csve_alpha);
+    Require(csve_noise > 0.0 && std::isfinite(csve_noise),
+            "{}.csve_noise must be a finite number > 0, got {}", a, csve_noise);
     Require(log_std_min < log_std_max, "{}.log_std_min ({}) must be below log_std_max ({})", a,
             log_std_min, log_std_max);
   }
@@ -80,6 +97,9 @@ class Iql final : public ContinuousAgent {
   }
 
   std::vector<std::string> metric_names() const override {
+    if (config_.csve_alpha > 0.0) {
+      return {"value_loss", "q_loss", "actor_loss", "adv_mean", "q_mean", "value_gap"};
+    }
     return {"value_loss", "q_loss", "actor_loss", "adv_mean", "q_mean"};
   }
 
@@ -97,6 +117,16 @@ class Iql final : public ContinuousAgent {
     const torch::Tensor weight = torch::abs(static_cast<float>(config_.expectile) -
                                             (adv.detach() < 0.0f).to(torch::kFloat32));
     torch::Tensor value_loss = (weight * adv.pow(2)).mean();
+    double gap_value = 0.0;
+    if (config_.csve_alpha > 0.0) {
+      // CSVE: V down on states around the data, up on the data's own (the gap's gradient).
+      const torch::Tensor around =
+          t.obs + static_cast<float>(config_.csve_noise) *
+                      StandardNormal(explore_rng(), {t.obs.size(0), t.obs.size(1)});
+      const torch::Tensor gap = value_->forward(around).mean() - value_->forward(t.obs).mean();
+      gap_value = gap.item<double>();
+      value_loss = value_loss + static_cast<float>(config_.csve_alpha) * gap;
+    }
     const double value_loss_value = Finite(value_loss, "value_loss");
     Step(*value_optimizer_, value_loss);
 
@@ -140,11 +170,13 @@ class Iql final : public ContinuousAgent {
     }
     Step(*actor_optimizer_, actor_loss);
     ++num_updates_;
-    return {{"value_loss", value_loss_value},
-            {"q_loss", q_loss_value},
-            {"actor_loss", actor_loss_value},
-            {"adv_mean", adv.detach().mean().item<double>()},
-            {"q_mean", q0.detach().mean().item<double>()}};
+    Metrics m = {{"value_loss", value_loss_value},
+                 {"q_loss", q_loss_value},
+                 {"actor_loss", actor_loss_value},
+                 {"adv_mean", adv.detach().mean().item<double>()},
+                 {"q_mean", q0.detach().mean().item<double>()}};
+    if (config_.csve_alpha > 0.0) m.emplace_back("value_gap", gap_value);
+    return m;
   }
 
  private:
@@ -185,6 +217,12 @@ class Iql final : public ContinuousAgent {
   std::unique_ptr<torch::optim::Optimizer> value_optimizer_;
 };
 
-BELLMAN_REGISTER_ALGORITHMS(iql) { registry.push_back(MakeRegistration<Iql, IqlConfig>("iql")); }
+BELLMAN_REGISTER_ALGORITHMS(iql) {
+  registry.push_back(MakeRegistration<Iql, IqlConfig>("iql"));
+  IqlConfig csve;
+  csve.expectile = 0.5;
+  csve.csve_alpha = 1.0;
+  registry.push_back(MakeRegistration<Iql, IqlConfig>("csve", csve));
+}
 
 }  // namespace bellman::algos

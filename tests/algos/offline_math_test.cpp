@@ -3,6 +3,7 @@
 // loss, its Q target from V(s') and its advantage weights (Kostrikov et al. 2021, eqs. 5-7),
 // CQL's conservative gap (continuous, on action-independent critics, and discrete; Kumar et al.
 // 2020, eq. 4), and Gaussian-likelihood BC.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,6 +14,7 @@
 
 #include "algos/math_fixture.h"
 #include "bellman/algos/algorithm.h"
+#include "bellman/nets/mlp_net.h"
 #include "bellman/nets/state_dict.h"
 
 namespace bellman::algos {
@@ -110,6 +112,48 @@ std::map<std::string, double> CqlUpdate(const std::string& extra) {
   return testing::UpdateMetrics(
       *algo, testing::OneTransitionBatch("Pendulum-v1", {0.6f, 0.8f, -1.0f}, {1.0f}, 1.0,
                                          {0.8f, 0.6f, 2.0f}, false));
+}
+
+// CSVE (the iql.cpp variant): V(s) = w . s + v, so the penalty's gap is
+// mean V(s + eps) - mean V(s) = w . mean(eps), eps = csve_noise * N(0, I) from explore_rng.
+TEST(CsveMath, ValueGapOnPerturbedStatesAddsToTheValueLoss) {
+  auto make = [](const std::string& algo, double alpha) {
+    return testing::MakeAlgo(
+        algo, "Pendulum-v1",
+        fmt::format("{{gamma: 0.5, lr: 1.0e-12, batch_size: 4, hidden_sizes: [], "
+                    "fast_path: false, expectile: 0.7, policy: deterministic, csve_alpha: {}, "
+                    "csve_noise: 0.5}}",
+                    alpha));
+  };
+  auto set = [](Algorithm& algo) {
+    nets::StateDict state;
+    algo.DeclareState(state);
+    SetLinear(state.module("critic0_target"), {0.f, 0.f, 0.f, 1.f}, {2.f});
+    SetLinear(state.module("critic1_target"), {0.f, 0.f, 0.f, 2.f}, {1.f});
+    SetLinear(state.module("critic0"), {0.f, 0.f, 0.f, 1.f}, {0.f});
+    SetLinear(state.module("critic1"), {0.f, 0.f, 0.f, 0.f}, {0.f});
+    SetLinear(state.module("value"), {1.f, -2.f, 0.5f}, {1.f});
+    SetLinear(state.module("actor"), {0.f, 0.f, 0.f}, {std::atanh(0.25f)});
+  };
+  const Batch batch = testing::OneTransitionBatch("Pendulum-v1", {0.6f, 0.8f, -1.0f}, {1.0f}, 1.0,
+                                                  {0.8f, 0.6f, 2.0f}, false);
+  auto csve = make("csve", 2.0);
+  set(*csve);
+  Rng rng = testing::DeclaredRng(*csve, "explore_rng");
+  const torch::Tensor eps = 0.5f * nets::StandardNormal(rng, {4, 3});
+  const torch::Tensor w = torch::tensor({1.f, -2.f, 0.5f});
+  const double gap = (eps * w).sum(1).mean().item<double>();
+  const auto m = testing::UpdateMetrics(*csve, batch);
+  // V(s) = 0.6 - 1.6 - 0.5 + 1 = -0.5, u = min Q_target - V = 2 + 0.5 = 2.5 > 0: 0.7 u^2.
+  EXPECT_NEAR(m.at("value_gap"), gap, 1e-6);
+  EXPECT_NEAR(m.at("value_loss"), 0.7 * 2.5 * 2.5 + 2.0 * gap, 1e-5);
+  // csve_alpha 0 is IQL: the same metrics, no value_gap column.
+  auto plain = make("csve", 0.0), iql = make("iql", 0.0);
+  set(*plain);
+  set(*iql);
+  const auto a = testing::UpdateMetrics(*plain, batch), b = testing::UpdateMetrics(*iql, batch);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.count("value_gap"), 0u);
 }
 
 TEST(CqlMath, ConservativeGapOverSampledActionsAndTheLagrangianWeight) {

@@ -97,6 +97,42 @@ TEST(Offline, TrainsFromTheDatasetAndResumesBitExactly) {
   }
 }
 
+// Q-Transformer and ARSQ (presets: Pendulum's rewards mapped to [0, 0.01]) on Box actions, and
+// Q-Transformer on a Discrete space (CartPole's rewards are 1 already).
+TEST(Offline, QTransformerResumesBitExactlyOnBoxAndDiscreteActions) {
+  test::TempDir tmp;
+  const fs::path data = CollectPendulum(tmp.path(), 4);
+  for (const std::string algo : {"q_transformer", "arsq"}) {
+    SCOPED_TRACE(algo);
+    auto options = [&](const fs::path& run) {
+      TrainOptions o = OfflineOptions(algo, data, run);
+      o.overrides.back() = algo + ".encoder.hidden_sizes=[16]";
+      o.overrides.push_back(algo + ".embed_dim=16");
+      o.overrides.push_back(algo + ".n_layers=1");
+      return o;
+    };
+    ExpectOfflineResumeIsBitExact(options, tmp / (algo + "-full"), tmp / (algo + "-resumed"));
+    EXPECT_NE(Slurp(tmp / (algo + "-full") / "progress.csv").find("conservative_loss"),
+              std::string::npos);
+  }
+  CollectOptions c;
+  c.env = "CartPole-v1";
+  c.episodes = 10;
+  c.seed = 3;
+  c.out = (tmp / "cartpole").string();
+  Collect(c);
+  io::WriteFileAtomic(tmp / "qt.yaml", "q_transformer:\n  gamma: 0.99\n");  // no CartPole preset
+  auto options = [&](const fs::path& run) {
+    TrainOptions o = OfflineOptions("q_transformer", tmp / "cartpole", run);
+    o.env = "CartPole-v1";
+    o.config_path = (tmp / "qt.yaml").string();
+    o.overrides.back() = "q_transformer.encoder.hidden_sizes=[16]";
+    o.overrides.push_back("q_transformer.embed_dim=16");
+    return o;
+  };
+  ExpectOfflineResumeIsBitExact(options, tmp / "cartpole-full", tmp / "cartpole-resumed");
+}
+
 TEST(Offline, DiscreteAlgorithmsTrainFromACartPoleDatasetAndResumeBitExactly) {
   test::TempDir tmp;
   CollectOptions c;
