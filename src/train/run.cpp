@@ -557,19 +557,19 @@ void CheckResumeOptions(const TrainOptions& o, const TrainConfig& run, const fs:
 
 // The user's config file (or the preset) as the root of a fresh run's config.
 YAML::Node LoadRunConfig(const TrainOptions& o) {
-  if (o.config_path.empty()) {
-    return LoadYamlFile(
-        PresetPath(o.algo.empty() ? "dqn" : o.algo, o.env.empty() ? "CartPole-v1" : o.env));
-  }
-  YAML::Node root = LoadYamlFile(o.config_path);
+  // A preset is checked as a user's file is: a broken one is an error naming it, not a crash.
+  const std::string path = o.config_path.empty() ? PresetPath(o.algo.empty() ? "dqn" : o.algo,
+                                                              o.env.empty() ? "CartPole-v1" : o.env)
+                                                 : o.config_path;
+  YAML::Node root = LoadYamlFile(path);
   if (!root || root.IsNull()) {
     throw Error(fmt::format(
         "config file '{}' is empty; expected a map of key: value (omit --config to use the "
         "preset configs/<algo>/<env>.yaml)",
-        o.config_path));
+        path));
   }
   if (!root.IsMap()) {
-    throw Error(fmt::format("config file '{}' must be a map of key: value", o.config_path));
+    throw Error(fmt::format("config file '{}' must be a map of key: value", path));
   }
   return root;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bellman/algos/algorithm.h"
+#include "bellman/core/config.h"
 #include "bellman/core/error.h"
 #include "bellman/envs/registry.h"
 #include "bellman/nets/state_dict.h"
@@ -111,6 +112,26 @@ TEST(AlgorithmRegistry, MatchesThePresetFolders) {
   EXPECT_EQ(registered, presets);
   EXPECT_EQ(registered.count("dqn"), 1u);
   EXPECT_EQ(registered.count("rainbow"), 1u);  // a second registration in c51.cpp
+}
+
+// Every preset is a YAML map whose algorithm section (if any) the registry resolves: no broken
+// file, unknown key or invalid value ships.
+TEST(AlgorithmRegistry, EveryPresetLoadsAndResolves) {
+  int files = 0;
+  for (const auto& dir : fs::directory_iterator(fs::path(BELLMAN_SOURCE_DIR) / "configs")) {
+    if (!dir.is_directory()) continue;
+    const std::string algo = dir.path().filename().string();
+    for (const auto& f : fs::directory_iterator(dir.path())) {
+      SCOPED_TRACE(f.path().string());
+      const YAML::Node root = LoadYamlFile(f.path().string());
+      ASSERT_TRUE(root.IsMap());
+      if (root[algo]) {
+        EXPECT_NO_THROW(FindAlgo(algo).resolve(root[algo]));
+      }
+      ++files;
+    }
+  }
+  EXPECT_GT(files, 50);
 }
 
 }  // namespace
