@@ -265,11 +265,13 @@ class QTransformer final : public SequenceAlgorithm {
     torch::Tensor target;  // [B, D]
     {
       torch::NoGradGuard no_grad;
-      // i < D: the next dimension's value under the same state and the dataset's prefix.
-      const torch::Tensor q_next_dim = target_->forward(s, prefix);  // [B, D, bins]
-      const torch::Tensor q_next_state =
-          target_->forward(s2, prefix.narrow(1, 0, 0));                     // [B, 1, bins]
-      const torch::Tensor v_next_state = Value(q_next_state.select(1, 0));  // [B]
+      // One target forward for both: rows [0, B) are (s, a^{1:D-1}) (i < D: the next
+      // dimension's value under the dataset's prefix), rows [B, 2B) are s' with the same prefix,
+      // of which only token 0 is read (causal: it sees s' alone).
+      const torch::Tensor q_target =
+          target_->forward(torch::cat({s, s2}, 0), torch::cat({prefix, prefix}, 0));
+      const torch::Tensor q_next_dim = q_target.narrow(0, 0, b);  // [B, D, bins]
+      const torch::Tensor v_next_state = Value(q_target.narrow(0, b, b).select(1, 0));  // [B]
       const torch::Tensor bootstrap =
           reward + static_cast<float>(config_.gamma) * not_done * v_next_state;  // [B]
       target =

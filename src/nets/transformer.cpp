@@ -68,15 +68,19 @@ torch::Tensor CausalTransformerImpl::forward(const torch::Tensor& input, const t
                                              std::optional<at::Generator>& generator) {
   const int64_t b = input.size(0), t = input.size(1), d = options_.embed_dim;
   const int64_t h = options_.n_heads, dh = d / h;
-  // allowed[b, i, j] = j <= i and (valid[b, j] or j == i).
-  torch::Tensor allowed = torch::ones({t, t}, torch::kBool).tril().unsqueeze(0).expand({b, t, t});
-  if (valid.defined()) {
-    allowed = allowed.logical_and(
-        valid.unsqueeze(1).expand({b, t, t}).logical_or(torch::eye(t, torch::kBool).unsqueeze(0)));
+  // allowed[b, i, j] = j <= i and (valid[b, j] or j == i). One token attends only to itself:
+  // its attention output is its value row, so no mask or softmax is built (Q-Transformer's
+  // single-dimension actions and the state-only target forward).
+  torch::Tensor bias;
+  if (t > 1) {
+    torch::Tensor allowed = torch::ones({t, t}, torch::kBool).tril().unsqueeze(0).expand({b, t, t});
+    if (valid.defined()) {
+      allowed = allowed.logical_and(valid.unsqueeze(1).expand({b, t, t}).logical_or(
+          torch::eye(t, torch::kBool).unsqueeze(0)));
+    }
+    // A large negative instead of -inf: every row has its diagonal, so nothing is all-masked.
+    bias = torch::zeros({b, 1, t, t}).masked_fill(allowed.logical_not().unsqueeze(1), -1e9f);
   }
-  // A large negative instead of -inf: every row has its diagonal, so nothing is all-masked.
-  const torch::Tensor bias =
-      torch::zeros({b, 1, t, t}).masked_fill(allowed.logical_not().unsqueeze(1), -1e9f);
   const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(dh)));
   torch::Tensor x = input;
   for (Block& blk : blocks_) {
@@ -84,10 +88,19 @@ torch::Tensor CausalTransformerImpl::forward(const torch::Tensor& input, const t
     auto heads = [&](int64_t k) {
       return qkv.narrow(2, k * d, d).view({b, t, h, dh}).transpose(1, 2);  // [B, H, T, dh]
     };
-    const torch::Tensor q = heads(0), key = heads(1), v = heads(2);
-    torch::Tensor att = torch::softmax(torch::matmul(q, key.transpose(2, 3)) * scale + bias, -1);
-    att = Dropout(att, options_.attention_dropout, generator);
-    const torch::Tensor y = torch::matmul(att, v).transpose(1, 2).reshape({b, t, d});
+    torch::Tensor y;
+    if (t == 1) {
+      // softmax over one key is 1 (dropout on it would still apply: keep the general path then).
+      y = qkv.narrow(2, 2 * d, d);
+    }
+    if (t > 1 || (options_.attention_dropout > 0.0 && generator)) {
+      const torch::Tensor q = heads(0), key = heads(1), v = heads(2);
+      torch::Tensor scores = torch::matmul(q, key.transpose(2, 3)) * scale;
+      if (bias.defined()) scores = scores + bias;
+      torch::Tensor att = torch::softmax(scores, -1);
+      att = Dropout(att, options_.attention_dropout, generator);
+      y = torch::matmul(att, v).transpose(1, 2).reshape({b, t, d});
+    }
     x = x + Dropout(blk.proj->forward(y), options_.residual_dropout, generator);
     const torch::Tensor m = blk.fc2->forward(torch::gelu(blk.fc1->forward(blk.ln2->forward(x))));
     x = x + Dropout(m, options_.residual_dropout, generator);
