@@ -47,6 +47,7 @@
 #include "bellman/core/error.h"
 #include "bellman/core/validate.h"
 #include "bellman/io/dataset.h"
+#include "bellman/nets/optim.h"
 #include "bellman/nets/params.h"
 #include "bellman/nets/q_network.h"
 #include "bellman/nets/state_dict.h"
@@ -220,8 +221,10 @@ class QTransformer final : public SequenceAlgorithm {
     net_ = QtNet(config_, obs_shape_, dims_, bins_, net_rng_);
     target_ = QtNet(config_, obs_shape_, dims_, bins_, target_rng);
     for (auto& p : target_->parameters()) p.set_requires_grad(false);
-    optimizer_ = std::make_unique<torch::optim::Adam>(net_->parameters(),
-                                                      torch::optim::AdamOptions(config_.lr));
+    params_ = net_->parameters();
+    // One tight loop per parameter tensor (nets/optim.h) instead of torch::optim's 5-10 ops.
+    optimizer_ =
+        std::make_unique<nets::FlatAdam>(net_->parameters(), torch::optim::AdamOptions(config_.lr));
     obs_mean_ = torch::zeros({obs_dim_});
     obs_std_ = torch::ones({obs_dim_});
     // Float states are normalised by the dataset's statistics (as DT, IQL); MinAtar's grids not.
@@ -292,9 +295,9 @@ class QTransformer final : public SequenceAlgorithm {
     const double loss_value = loss.item<double>();
     Require(std::isfinite(loss_value), "{}: non-finite loss at gradient step {}; lower {}.lr",
             name_, updates_ + 1, name_);
-    optimizer_->zero_grad();
+    nets::ZeroGrad(params_);
     loss.backward();
-    if (config_.max_grad_norm > 0.0) nets::ClipGradNorm(net_->parameters(), config_.max_grad_norm);
+    if (config_.max_grad_norm > 0.0) nets::ClipGradNorm(params_, config_.max_grad_norm);
     optimizer_->step();
     nets::SoftUpdate(*target_, *net_, config_.tau);
     ++updates_;
@@ -444,7 +447,8 @@ class QTransformer final : public SequenceAlgorithm {
   bool soft_;
   std::vector<double> mc_;  // discounted return-to-go of every dataset step
   QtNet net_{nullptr}, target_{nullptr};
-  std::unique_ptr<torch::optim::Adam> optimizer_;
+  std::vector<torch::Tensor> params_;  // net_'s, in order
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
   torch::Tensor obs_mean_, obs_std_;
   int64_t updates_ = 0;
 };
