@@ -33,6 +33,12 @@
 // samples a^i from softmax(Q / alpha) when exploring. Target network: Polyak with tau.
 // Offline only (a SequenceAlgorithm sampling transitions from the dataset it is given, which it
 // needs for the Monte-Carlo returns): `bellman train --algo q_transformer --env ID --dataset DIR`.
+// Action quantisation (`action_codes: K`, after "Action-Quantized Offline Reinforcement
+// Learning"): instead of per-dimension bins, a codebook of K actions fitted to the dataset's
+// actions by k-means (k-means++ seeding, Lloyd iterations, in [-1, 1] units), and the method
+// runs on the codes as one discrete dimension (dataset actions map to their nearest code; acting
+// plays the code's action). The paper learns a state-conditioned VQ-VAE; this codebook is
+// state-independent.
 // Not built: the paper's history of w past observations (one state token: the envs here are
 // Markov), n-step returns, and ARSQ's coarse-to-fine bins (docs/offline.md).
 #include <ATen/CPUGeneratorImpl.h>
@@ -80,6 +86,8 @@ struct QtConfig {
   double alpha = 0.05;         // soft backups' temperature
   double reward_scale = 1.0;   // rewards enter as reward_scale * r + reward_bias (>= 0)
   double reward_bias = 0.0;
+  int64_t action_codes = 0;  // > 0: a k-means codebook of this many actions, one dimension
+  int64_t kmeans_iters = 50;
   nets::QNetworkConfig encoder = DefaultEncoder();
 
   template <class V>
@@ -101,6 +109,8 @@ struct QtConfig {
     v("alpha", alpha);
     v("reward_scale", reward_scale);
     v("reward_bias", reward_bias);
+    v("action_codes", action_codes);
+    v("kmeans_iters", kmeans_iters);
     v("encoder", encoder);
   }
 
@@ -128,6 +138,9 @@ struct QtConfig {
     Require(reward_scale > 0.0 && std::isfinite(reward_scale) && std::isfinite(reward_bias),
             "{}.reward_scale must be a finite number > 0 and reward_bias finite, got {} and {}", a,
             reward_scale, reward_bias);
+    Require(action_codes == 0 || action_codes >= 2,
+            "{}.action_codes must be 0 (per-dimension bins) or >= 2, got {}", a, action_codes);
+    Require(kmeans_iters >= 1, "{}.kmeans_iters must be >= 1, got {}", a, kmeans_iters);
     encoder.Validate();
     Transformer().Validate();
   }
@@ -206,15 +219,24 @@ class QTransformer final : public SequenceAlgorithm {
       Require(as.kind() == Space::Kind::kBox && as.dtype() == DType::kFloat32,
               "{} needs a Discrete or float32 Box action space, {} has {}", name_, env_.id,
               as.ToString());
-      dims_ = as.flat_size();
+      action_dim_ = as.flat_size();
+      dims_ = action_dim_;
       bins_ = config_.bins;
-      for (int64_t d = 0; d < dims_; ++d) {
+      for (int64_t d = 0; d < action_dim_; ++d) {
         low_.push_back(as.low()[static_cast<size_t>(d)]);
         high_.push_back(as.high()[static_cast<size_t>(d)]);
         Require(std::isfinite(low_.back()) && std::isfinite(high_.back()),
                 "{} discretises bounded actions; dimension {} of {} is {}", name_, d, env_.id,
                 as.ToString());
       }
+    }
+    if (config_.action_codes > 0) {
+      Require(as.kind() == Space::Kind::kBox, "{}.action_codes quantises Box actions; {} has {}",
+              name_, env_.id, as.ToString());
+      dims_ = 1;
+      bins_ = config_.action_codes;
+      codebook_ = torch::zeros({bins_, action_dim_});  // filled from the data or a checkpoint
+      if (dataset_ != nullptr) FitCodebook();
     }
     // The target starts as the same draws (a copy of the generator), then follows by Polyak.
     Rng target_rng = net_rng_;
@@ -345,6 +367,18 @@ class QTransformer final : public SequenceAlgorithm {
       return;
     }
     auto* actions = static_cast<float*>(out);
+    if (codebook_.defined()) {
+      const float* book = codebook_.data_ptr<float>();  // rows in [-1, 1] units
+      for (int64_t k = 0; k < n; ++k) {
+        for (int64_t d = 0; d < action_dim_; ++d) {
+          const auto i = static_cast<size_t>(d);
+          actions[k * action_dim_ + d] = static_cast<float>(std::clamp(
+              low_[i] + 0.5 * (book[c[k] * action_dim_ + d] + 1.0) * (high_[i] - low_[i]), low_[i],
+              high_[i]));
+        }
+      }
+      return;
+    }
     for (int64_t k = 0; k < n; ++k) {
       for (int64_t d = 0; d < dims_; ++d) {
         actions[k * dims_ + d] = static_cast<float>(BinCentre(d, c[k * dims_ + d]));
@@ -358,6 +392,7 @@ class QTransformer final : public SequenceAlgorithm {
     state.AddOptimizer("optimizer", *optimizer_);
     state.AddTensor("obs_mean", obs_mean_);
     state.AddTensor("obs_std", obs_std_);
+    if (codebook_.defined()) state.AddTensor("codebook", codebook_);
     state.AddInt("updates", updates_);
     state.AddRng("net_rng", net_rng_);
     state.AddRng("update_rng", update_rng_);
@@ -376,12 +411,111 @@ class QTransformer final : public SequenceAlgorithm {
                env_.action_space.start();
       return;
     }
+    if (codebook_.defined()) {
+      out[0] = codes_[static_cast<size_t>(step)];
+      return;
+    }
     const auto* a = reinterpret_cast<const float*>(dataset_->actions().data()) + step * dims_;
     for (int64_t d = 0; d < dims_; ++d) {
       const auto i = static_cast<size_t>(d);
       const double x = (a[d] - low_[i]) / (high_[i] - low_[i]) * static_cast<double>(bins_ - 1);
       out[d] = std::clamp<int64_t>(std::llround(x), 0, bins_ - 1);
     }
+  }
+
+  // k-means over the dataset's actions in [-1, 1] units: k-means++ seeding (each next centre
+  // drawn with probability proportional to the squared distance to the nearest one), then
+  // kmeans_iters Lloyd iterations (an empty cluster keeps its centre). Every step's nearest code
+  // is kept for sampling. Draws come from update_rng_, before any update.
+  void FitCodebook() {
+    const int64_t n = dataset_->total_steps(), k = bins_, dim = action_dim_;
+    Require(n >= k, "{}: action_codes {} needs at least as many dataset steps; it has {}", name_, k,
+            n);
+    const auto* raw = reinterpret_cast<const float*>(dataset_->actions().data());
+    std::vector<double> x(static_cast<size_t>(n * dim));
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t d = 0; d < dim; ++d) {
+        const auto j = static_cast<size_t>(d);
+        x[static_cast<size_t>(i * dim + d)] =
+            2.0 * (raw[i * dim + d] - low_[j]) / (high_[j] - low_[j]) - 1.0;
+      }
+    }
+    auto dist2 = [&](int64_t i, const double* c) {
+      double s2 = 0.0;
+      for (int64_t d = 0; d < dim; ++d) {
+        const double e = x[static_cast<size_t>(i * dim + d)] - c[d];
+        s2 += e * e;
+      }
+      return s2;
+    };
+    std::vector<double> centres(static_cast<size_t>(k * dim));
+    std::vector<double> nearest(static_cast<size_t>(n), std::numeric_limits<double>::infinity());
+    int64_t pick = update_rng_.Integers(0, n);
+    for (int64_t c = 0; c < k; ++c) {
+      std::copy_n(x.begin() + pick * dim, dim, centres.begin() + c * dim);
+      double total = 0.0;
+      for (int64_t i = 0; i < n; ++i) {
+        nearest[static_cast<size_t>(i)] =
+            std::min(nearest[static_cast<size_t>(i)], dist2(i, centres.data() + c * dim));
+        total += nearest[static_cast<size_t>(i)];
+      }
+      if (c + 1 == k) break;
+      // The next centre: P(i) proportional to nearest[i] (a duplicate action has weight 0).
+      double u = update_rng_.Random() * total, acc = 0.0;
+      pick = n - 1;
+      for (int64_t i = 0; i < n; ++i) {
+        acc += nearest[static_cast<size_t>(i)];
+        if (u < acc) {
+          pick = i;
+          break;
+        }
+      }
+    }
+    codes_.assign(static_cast<size_t>(n), 0);
+    for (int64_t it = 0; it < config_.kmeans_iters; ++it) {
+      std::vector<double> sum(static_cast<size_t>(k * dim), 0.0);
+      std::vector<int64_t> count(static_cast<size_t>(k), 0);
+      for (int64_t i = 0; i < n; ++i) {
+        int64_t best = 0;
+        double best_d = std::numeric_limits<double>::infinity();
+        for (int64_t c = 0; c < k; ++c) {
+          const double dd = dist2(i, centres.data() + c * dim);
+          if (dd < best_d) {
+            best_d = dd;
+            best = c;
+          }
+        }
+        codes_[static_cast<size_t>(i)] = best;
+        ++count[static_cast<size_t>(best)];
+        for (int64_t d = 0; d < dim; ++d) {
+          sum[static_cast<size_t>(best * dim + d)] += x[static_cast<size_t>(i * dim + d)];
+        }
+      }
+      for (int64_t c = 0; c < k; ++c) {
+        if (count[static_cast<size_t>(c)] == 0) continue;
+        for (int64_t d = 0; d < dim; ++d) {
+          centres[static_cast<size_t>(c * dim + d)] =
+              sum[static_cast<size_t>(c * dim + d)] /
+              static_cast<double>(count[static_cast<size_t>(c)]);
+        }
+      }
+    }
+    // The codes of the final centres (the loop assigned against the previous ones).
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t best = 0;
+      double best_d = std::numeric_limits<double>::infinity();
+      for (int64_t c = 0; c < k; ++c) {
+        const double dd = dist2(i, centres.data() + c * dim);
+        if (dd < best_d) {
+          best_d = dd;
+          best = c;
+        }
+      }
+      codes_[static_cast<size_t>(i)] = best;
+    }
+    float* book = codebook_.data_ptr<float>();
+    for (int64_t j = 0; j < k * dim; ++j)
+      book[j] = static_cast<float>(centres[static_cast<size_t>(j)]);
   }
 
   double Reward(int64_t step) const {
@@ -440,7 +574,9 @@ class QTransformer final : public SequenceAlgorithm {
   std::string name_;
   EnvSpec env_;
   std::vector<int64_t> obs_shape_;
-  int64_t obs_dim_ = 0, dims_ = 1, bins_ = 2;
+  int64_t obs_dim_ = 0, dims_ = 1, bins_ = 2, action_dim_ = 1;
+  torch::Tensor codebook_;      // [codes, action_dim] in [-1, 1] units (action_codes > 0)
+  std::vector<int64_t> codes_;  // every dataset step's nearest code
   std::vector<double> low_, high_;
   Rng net_rng_, update_rng_;
   const io::Dataset* dataset_;

@@ -107,6 +107,25 @@ TEST(QTransformer, ArsqSoftBackupFollowsTheSoftValues) {
   EXPECT_LT(plus, 135);
 }
 
+// Action quantisation: the bandit's actions take 4 values, so a k-means codebook of 4 codes is
+// exactly those 4 actions; Q-learning on the codes plays the best one, (-1, -1).
+TEST(QTransformer, ActionCodesRecoverTheDatasetsActionsAndPlayTheBest) {
+  const io::Dataset d = TwoDimBandit();
+  auto qt = Make("q_transformer", d, std::string(kSmall) + ", action_codes: 4}");
+  Train(*qt, 400);
+  EXPECT_EQ(Greedy(*qt, {0.0f}, 2), (std::vector<float>{-1.0f, -1.0f}));
+  // Every code is one of the four actions (k-means++ never seeds a duplicate).
+  std::vector<float> obs(100, 0.0f), acts(200);
+  auto soft = Make("arsq", d, std::string(kSmall) + ", action_codes: 4, alpha: 10.0}");
+  soft->Act(obs.data(), 100, /*explore=*/true, acts.data());
+  for (float a : acts) EXPECT_TRUE(a == -1.0f || a == 1.0f) << a;
+  io::Dataset discrete(Space::Box(-1.0, 1.0, {1}), Space::Discrete(2));
+  discrete.AddEpisode(Bytes(std::vector<float>{0.0f, 0.0f}), Bytes(std::vector<int64_t>{1}),
+                      std::vector<double>{1.0}, std::vector<uint8_t>{1}, std::vector<uint8_t>{0});
+  EXPECT_THROW(Make("q_transformer", discrete, "{action_codes: 4}"), Error);
+  EXPECT_THROW(Make("q_transformer", d, "{action_codes: 1}"), Error);
+}
+
 // A two-state chain with Discrete(2) actions: s0 --0--> r 0.5, end; s0 --1--> r 0, s1;
 // s1 --1--> r 1, end; s1 --0--> r 0, end. Q(s0, 1) = gamma * 1: above 0.5 for gamma 0.9, below
 // for gamma 0.3.

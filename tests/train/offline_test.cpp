@@ -115,6 +115,17 @@ TEST(Offline, QTransformerResumesBitExactlyOnBoxAndDiscreteActions) {
     EXPECT_NE(Slurp(tmp / (algo + "-full") / "progress.csv").find("conservative_loss"),
               std::string::npos);
   }
+  // A k-means action codebook is part of the checkpoint: resume, and eval without the dataset.
+  auto coded = [&](const fs::path& run) {
+    TrainOptions o = OfflineOptions("q_transformer", data, run);
+    o.overrides.back() = "q_transformer.encoder.hidden_sizes=[16]";
+    o.overrides.push_back("q_transformer.embed_dim=16");
+    o.overrides.push_back("q_transformer.action_codes=8");
+    return o;
+  };
+  const TrainResult full =
+      ExpectOfflineResumeIsBitExact(coded, tmp / "codes-full", tmp / "codes-resumed");
+  EXPECT_EQ(EvaluateCheckpoint((tmp / "codes-full").string(), 2).returns, full.final_eval.returns);
   CollectOptions c;
   c.env = "CartPole-v1";
   c.episodes = 10;
