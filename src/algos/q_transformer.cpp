@@ -471,20 +471,24 @@ class QTransformer final : public SequenceAlgorithm {
         }
       }
     }
+    auto nearest_code = [&](int64_t i) {
+      int64_t best = 0;
+      double best_d = std::numeric_limits<double>::infinity();
+      for (int64_t c = 0; c < k; ++c) {
+        const double dd = dist2(i, centres.data() + c * dim);
+        if (dd < best_d) {
+          best_d = dd;
+          best = c;
+        }
+      }
+      return best;
+    };
     codes_.assign(static_cast<size_t>(n), 0);
     for (int64_t it = 0; it < config_.kmeans_iters; ++it) {
       std::vector<double> sum(static_cast<size_t>(k * dim), 0.0);
       std::vector<int64_t> count(static_cast<size_t>(k), 0);
       for (int64_t i = 0; i < n; ++i) {
-        int64_t best = 0;
-        double best_d = std::numeric_limits<double>::infinity();
-        for (int64_t c = 0; c < k; ++c) {
-          const double dd = dist2(i, centres.data() + c * dim);
-          if (dd < best_d) {
-            best_d = dd;
-            best = c;
-          }
-        }
+        const int64_t best = nearest_code(i);
         codes_[static_cast<size_t>(i)] = best;
         ++count[static_cast<size_t>(best)];
         for (int64_t d = 0; d < dim; ++d) {
@@ -501,18 +505,7 @@ class QTransformer final : public SequenceAlgorithm {
       }
     }
     // The codes of the final centres (the loop assigned against the previous ones).
-    for (int64_t i = 0; i < n; ++i) {
-      int64_t best = 0;
-      double best_d = std::numeric_limits<double>::infinity();
-      for (int64_t c = 0; c < k; ++c) {
-        const double dd = dist2(i, centres.data() + c * dim);
-        if (dd < best_d) {
-          best_d = dd;
-          best = c;
-        }
-      }
-      codes_[static_cast<size_t>(i)] = best;
-    }
+    for (int64_t i = 0; i < n; ++i) codes_[static_cast<size_t>(i)] = nearest_code(i);
     float* book = codebook_.data_ptr<float>();
     for (int64_t j = 0; j < k * dim; ++j)
       book[j] = static_cast<float>(centres[static_cast<size_t>(j)]);
