@@ -5,7 +5,7 @@
 # final scores (10 evaluation episodes), plus learning curves of medium and medium-replay as PNG.
 # Budgets (what 2 cores allow):
 # - Pendulum-v1 (the default): 64x64 networks (CQL 3x64), batch 256; gradient steps bc 5k,
-#   td3_bc 10k, iql and csve 20k, cql 10k; q_transformer and arsq their presets (10k).
+#   td3_bc 10k, iql, csve, q_transformer and arsq 20k, cql 10k (the transformers: their presets).
 # - Hopper-v4, HalfCheetah-v4: the presets configs/<algo>/<env>.yaml (CORL's networks and
 #   settings) for STEPS gradient steps (default 10000), cql for CQL_STEPS (default STEPS).
 # Evaluation (5 episodes) every 2,500 steps.
@@ -39,8 +39,8 @@ steps_of() {
   fi
   case $1 in
     bc) echo 5000 ;;
-    td3_bc | td3_bc_mcep | cql | q_transformer | arsq) echo 10000 ;;
-    iql | csve) echo 20000 ;;
+    td3_bc | td3_bc_mcep | cql) echo 10000 ;;
+    iql | csve | q_transformer | arsq) echo 20000 ;;
   esac
 }
 for level in $LEVELS; do
