@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Discrete offline results of docs/offline.md (issues 11, 12; not a test): discrete_cql and
 # q_transformer (ALGOS) against discrete_bc on DQN-replay datasets of MinAtar Breakout and
-# SpaceInvaders (`bellman dataset make --level replay`: every transition of one DQN run of DQN_STEPS env steps, seed 0), SEEDS
-# training seeds, GRAD_STEPS gradient steps each (their presets otherwise), final return over 30
-# episodes and its normalised score.
+# SpaceInvaders (`bellman dataset make --level replay`: every transition of one DQN run of
+# DQN_STEPS env steps, seed 0), SEEDS training seeds, GRAD_STEPS gradient steps each (their
+# presets otherwise), final return over 30 episodes and its normalised score.
 # Usage: bench/offline_minatar.sh [build-dir]   DQN_STEPS=200000 GRAD_STEPS=50000 SEEDS="1 2 3"
 #   ALGOS="discrete_bc discrete_cql q_transformer"
 set -euo pipefail
