@@ -34,6 +34,17 @@ fs::path CollectPendulum(const fs::path& dir, int64_t episodes) {
   return c.out;
 }
 
+// 10 random CartPole-v1 episodes in dir/cartpole.
+fs::path CollectCartPole(const fs::path& dir) {
+  CollectOptions c;
+  c.env = "CartPole-v1";
+  c.episodes = 10;
+  c.seed = 3;
+  c.out = (dir / "cartpole").string();
+  Collect(c);
+  return c.out;
+}
+
 TrainOptions OfflineOptions(const std::string& algo, const fs::path& data, const fs::path& run) {
   TrainOptions o;
   o.algo = algo;
@@ -97,6 +108,15 @@ TEST(Offline, TrainsFromTheDatasetAndResumesBitExactly) {
   }
 }
 
+// A small Q-Transformer (width 16, one layer, a 16-unit state layer) for checkpoint tests.
+TrainOptions SmallQt(const std::string& algo, const fs::path& data, const fs::path& run) {
+  TrainOptions o = OfflineOptions(algo, data, run);
+  o.overrides.back() = algo + ".encoder.hidden_sizes=[16]";
+  o.overrides.push_back(algo + ".embed_dim=16");
+  o.overrides.push_back(algo + ".n_layers=1");
+  return o;
+}
+
 // Q-Transformer and ARSQ (presets: Pendulum's rewards mapped to [0, 0.01]) on Box actions, and
 // Q-Transformer on a Discrete space (CartPole's rewards are 1 already).
 TEST(Offline, QTransformerResumesBitExactlyOnBoxAndDiscreteActions) {
@@ -104,41 +124,26 @@ TEST(Offline, QTransformerResumesBitExactlyOnBoxAndDiscreteActions) {
   const fs::path data = CollectPendulum(tmp.path(), 4);
   for (const std::string algo : {"q_transformer", "arsq"}) {
     SCOPED_TRACE(algo);
-    auto options = [&](const fs::path& run) {
-      TrainOptions o = OfflineOptions(algo, data, run);
-      o.overrides.back() = algo + ".encoder.hidden_sizes=[16]";
-      o.overrides.push_back(algo + ".embed_dim=16");
-      o.overrides.push_back(algo + ".n_layers=1");
-      return o;
-    };
+    auto options = [&](const fs::path& run) { return SmallQt(algo, data, run); };
     ExpectOfflineResumeIsBitExact(options, tmp / (algo + "-full"), tmp / (algo + "-resumed"));
     EXPECT_NE(Slurp(tmp / (algo + "-full") / "progress.csv").find("conservative_loss"),
               std::string::npos);
   }
   // A k-means action codebook is part of the checkpoint: resume, and eval without the dataset.
   auto coded = [&](const fs::path& run) {
-    TrainOptions o = OfflineOptions("q_transformer", data, run);
-    o.overrides.back() = "q_transformer.encoder.hidden_sizes=[16]";
-    o.overrides.push_back("q_transformer.embed_dim=16");
+    TrainOptions o = SmallQt("q_transformer", data, run);
     o.overrides.push_back("q_transformer.action_codes=8");
     return o;
   };
   const TrainResult full =
       ExpectOfflineResumeIsBitExact(coded, tmp / "codes-full", tmp / "codes-resumed");
   EXPECT_EQ(EvaluateCheckpoint((tmp / "codes-full").string(), 2).returns, full.final_eval.returns);
-  CollectOptions c;
-  c.env = "CartPole-v1";
-  c.episodes = 10;
-  c.seed = 3;
-  c.out = (tmp / "cartpole").string();
-  Collect(c);
+  CollectCartPole(tmp.path());
   io::WriteFileAtomic(tmp / "qt.yaml", "q_transformer:\n  gamma: 0.99\n");  // no CartPole preset
   auto options = [&](const fs::path& run) {
-    TrainOptions o = OfflineOptions("q_transformer", tmp / "cartpole", run);
+    TrainOptions o = SmallQt("q_transformer", tmp / "cartpole", run);
     o.env = "CartPole-v1";
     o.config_path = (tmp / "qt.yaml").string();
-    o.overrides.back() = "q_transformer.encoder.hidden_sizes=[16]";
-    o.overrides.push_back("q_transformer.embed_dim=16");
     return o;
   };
   ExpectOfflineResumeIsBitExact(options, tmp / "cartpole-full", tmp / "cartpole-resumed");
@@ -146,12 +151,7 @@ TEST(Offline, QTransformerResumesBitExactlyOnBoxAndDiscreteActions) {
 
 TEST(Offline, DiscreteAlgorithmsTrainFromACartPoleDatasetAndResumeBitExactly) {
   test::TempDir tmp;
-  CollectOptions c;
-  c.env = "CartPole-v1";
-  c.episodes = 10;
-  c.seed = 3;
-  c.out = (tmp / "cartpole").string();
-  Collect(c);
+  CollectCartPole(tmp.path());
   for (const std::string algo : {"discrete_bc", "discrete_cql"}) {
     SCOPED_TRACE(algo);
     auto options = [&](const fs::path& run) {
