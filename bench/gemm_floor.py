@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The matrix-product floor of one IQL or CQL update at CORL's sizes (bench/offline.sh).
+"""The matrix-product floor of one IQL, CQL or Q-Transformer update (bench/offline.sh, bench/qt.sh).
 
 Times only the hidden-to-hidden matrix products that any implementation of the update must do
 (forward x W^T; backward dX = G W and dW = G^T X), each on preallocated float32 tensors with
@@ -15,6 +15,14 @@ Products per update, hidden width H, batch B:
   cql: the twin 3xH critics on B data rows plus B * 3 * n_actions sampled rows (CORL evaluates
        every sampled action at s): forward and backward, two H x H layers each; the rest (the
        target critics on B rows, the actor) is smaller and not counted.
+  qt:  the Q-Transformer of bench/qt.sh (D action dimensions, width d, L layers, a H-unit state
+       layer, `bins` outputs), counting only what an exact update must compute: the online net
+       on D tokens per row, forward and backward (dX and dW; no dX into the observation); the
+       target net on D tokens of (s, a^{1:D-1}) when D > 1 (the next dimension's max) and on one
+       token of s' (its first dimension's max: causal, s' alone). Per token and layer: the qkv
+       projection (only v when a row has one token: softmax over one key is 1), the output
+       projection, the d x 4d MLP; per row: the encoder's two layers; per token: the head. The
+       attention products themselves (T x T with T <= D) are left out.
 """
 import argparse
 import json
@@ -28,6 +36,24 @@ os.environ["OPENBLAS_NUM_THREADS"] = "1"
 import torch
 
 
+def qt_products(batch, obs_dim, dims, bins, d, layers, hidden):
+    def net(rows, tokens, backward):
+        n = rows * tokens
+        qkv = 3 * d if tokens > 1 else d
+        fwd = [(rows, obs_dim, hidden), (rows, hidden, d)]
+        fwd += [(n, d, qkv), (n, d, d), (n, d, 4 * d), (n, 4 * d, d)] * layers
+        fwd += [(n, d, bins)]
+        if not backward:
+            return fwd
+        # dW = X^T G [k x m x n] for every product, dX = G W [m x n x k] for all but the first
+        # (the observation needs no gradient).
+        return fwd + [(k, m, n) for m, k, n in fwd] + [(m, n, k) for m, k, n in fwd[1:]]
+    out = net(batch, dims, True) + net(batch, 1, False)
+    if dims > 1:
+        out += net(batch, dims, False)
+    return out
+
+
 def products(algo, batch, hidden, n_actions):
     if algo == "iql":
         return [(batch, hidden, hidden)] * 15
@@ -38,14 +64,24 @@ def products(algo, batch, hidden, n_actions):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--algo", choices=["iql", "cql"], required=True)
+    p.add_argument("--algo", choices=["iql", "cql", "qt"], required=True)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--n-actions", type=int, default=10)
     p.add_argument("--repeats", type=int, default=20)
+    qt = p.add_argument_group("qt (defaults: bench/qt.sh's sizes)")
+    qt.add_argument("--obs-dim", type=int, default=3)
+    qt.add_argument("--act-dim", type=int, default=1)
+    qt.add_argument("--bins", type=int, default=11)
+    qt.add_argument("--embed-dim", type=int, default=64)
+    qt.add_argument("--layers", type=int, default=2)
     a = p.parse_args()
     torch.set_num_threads(1)
-    shapes = products(a.algo, a.batch, a.hidden, a.n_actions)
+    if a.algo == "qt":
+        shapes = qt_products(a.batch, a.obs_dim, a.act_dim, a.bins, a.embed_dim, a.layers,
+                             a.hidden)
+    else:
+        shapes = products(a.algo, a.batch, a.hidden, a.n_actions)
     mats = {}
     for m, k, n in set(shapes):
         mats[(m, k, n)] = (torch.randn(m, k), torch.randn(k, n), torch.empty(m, n))

@@ -83,17 +83,20 @@ torch::Tensor CausalTransformerImpl::forward(const torch::Tensor& input, const t
   }
   const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(dh)));
   torch::Tensor x = input;
+  // softmax over one key is 1, so one token's attention output is its value row and its query
+  // and key are never needed: only the value third of qkv is computed (a third of the product).
+  // Dropout on the attention weight would still apply: keep the general path then.
+  const bool value_only = t == 1 && !(options_.attention_dropout > 0.0 && generator);
   for (Block& blk : blocks_) {
-    const torch::Tensor qkv = blk.qkv->forward(blk.ln1->forward(x));  // [B, T, 3d]
-    auto heads = [&](int64_t k) {
-      return qkv.narrow(2, k * d, d).view({b, t, h, dh}).transpose(1, 2);  // [B, H, T, dh]
-    };
+    const torch::Tensor xn = blk.ln1->forward(x);
     torch::Tensor y;
-    if (t == 1) {
-      // softmax over one key is 1 (dropout on it would still apply: keep the general path then).
-      y = qkv.narrow(2, 2 * d, d);
-    }
-    if (t > 1 || (options_.attention_dropout > 0.0 && generator)) {
+    if (value_only) {
+      y = torch::linear(xn, blk.qkv->weight.narrow(0, 2 * d, d), blk.qkv->bias.narrow(0, 2 * d, d));
+    } else {
+      const torch::Tensor qkv = blk.qkv->forward(xn);  // [B, T, 3d]
+      auto heads = [&](int64_t k) {
+        return qkv.narrow(2, k * d, d).view({b, t, h, dh}).transpose(1, 2);  // [B, H, T, dh]
+      };
       const torch::Tensor q = heads(0), key = heads(1), v = heads(2);
       torch::Tensor scores = torch::matmul(q, key.transpose(2, 3)) * scale;
       if (bias.defined()) scores = scores + bias;
