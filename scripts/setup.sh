@@ -9,6 +9,7 @@ PKGS=(
   libtorch-dev libopenblas0-pthread libopenblas-dev
   pybind11-dev python3-dev python3-numpy python3-torch python3-pytest python3-matplotlib
   libmujoco-dev libhdf5-dev python3-h5py
+  libgloo-dev  # headers that torch's ProcessGroupGloo.hpp includes (src/dist/)
 )
 missing=()
 for p in "${PKGS[@]}"; do

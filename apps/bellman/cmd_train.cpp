@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bellman/core/error.h"
+#include "bellman/dist/gloo.h"
 #include "bellman/envs/env_args.h"
 #include "bellman/train/train.h"
 #include "commands.h"
@@ -60,6 +61,15 @@ void AddTrainCommands(CLI::App& app) {
     train::TrainOptions options = *o;
     options.seed = *seed;
     options.progress = !*no_progress;
+    // One rank of a multi-process run (bellman launch, torchrun): rank 0 reports.
+    if (const auto world = dist::WorldFromEnvironment(); world && world->world_size > 1) {
+      options.rank = world->rank;
+      options.world_size = world->world_size;
+      options.join_group = [w = *world](double timeout_s) -> std::unique_ptr<Collective> {
+        return std::make_unique<dist::GlooCollective>(w, timeout_s);
+      };
+      if (world->rank != 0) options.progress = options.verbose = false;
+    }
     train::Train(options);
   });
 

@@ -12,5 +12,6 @@ void AddBenchCommand(CLI::App& app);
 void AddTrainCommands(CLI::App& app);    // train, eval, enjoy
 void AddDatasetCommands(CLI::App& app);  // collect, dataset info/export
 void AddOpeCommand(CLI::App& app);
+void AddLaunchCommand(CLI::App& app);  // launch: N local ranks of a multi-process run
 
 }  // namespace bellman::cli

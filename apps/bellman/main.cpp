@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   bellman::cli::AddTrainCommands(app);
   bellman::cli::AddDatasetCommands(app);
   bellman::cli::AddOpeCommand(app);
+  bellman::cli::AddLaunchCommand(app);
   // CLI11 reads an unknown first word as a stray positional ("A subcommand is required"): name
   // it as the unknown command it is.
   if (argc > 1 && argv[1][0] != '-') {

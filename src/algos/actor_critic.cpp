@@ -71,7 +71,8 @@ ContinuousAgent::ContinuousAgent(const ContinuousAgentConfig& config, AlgoContex
       // A stream of its own for update-time noise, derived from the exploration stream's seed
       // material so that acting and updating never share draws.
       update_rng_(context.explore_rng.Integers(0, int64_t{1} << 62)),
-      timer_(context.profile, 4) {
+      timer_(context.profile, 4),
+      sync_(context.collective, context.dist_check_interval, name_) {
   config_.Validate(name_);
   obs_dim_ = FloatObsDim(env_, name_);
   const Space& act = env_.action_space;
@@ -249,6 +250,7 @@ double ContinuousAgent::Step(torch::optim::Optimizer& optimizer, const torch::Te
     loss.backward();
   }
   const auto timed = timer_.Time(kOptimizer);
+  sync_.AllReduce(optimizer);
   const double grad_norm = clip_params ? nets::ClipGradNorm(*clip_params, max_grad_norm) : 0.0;
   optimizer.step();
   return grad_norm;
@@ -385,6 +387,7 @@ torch::Tensor SoftAgent::UpdateTemperature(const torch::Tensor& log_prob) {
     for (int64_t i = 0; i < lp.numel(); ++i) sum += p[i] + h;
     log_ent_coef_.mutable_grad() =
         torch::full({1}, -sum / static_cast<float>(lp.numel()), torch::kFloat32);
+    gradient_sync().AllReduce(*ent_optimizer_);
     ent_optimizer_->step();
   }
   return alpha;

@@ -29,6 +29,7 @@
 #include "bellman/core/error.h"
 #include "bellman/core/validate.h"
 #include "bellman/io/dataset.h"
+#include "bellman/nets/grad_sync.h"
 #include "bellman/nets/state_dict.h"
 #include "bellman/nets/transformer.h"
 
@@ -159,7 +160,8 @@ class DecisionTransformer final : public SequenceAlgorithm {
         obs_dim_(FloatObsDim(context.env, name)),
         net_rng_(context.net_rng),
         update_rng_(context.explore_rng),
-        dataset_(context.dataset) {
+        dataset_(context.dataset),
+        sync_(context.collective, context.dist_check_interval, name) {
     // Checked here, not in Validate: the registry resolves an empty config to list the keys.
     Require(std::isfinite(config_.target_return),
             "{}.target_return must be set: the return to condition on at evaluation, in the "
@@ -247,6 +249,7 @@ class DecisionTransformer final : public SequenceAlgorithm {
             name_, updates_ + 1, name_);
     optimizer_->zero_grad();
     loss.backward();
+    sync_.AllReduce(*optimizer_);
     if (config_.max_grad_norm > 0.0) {
       torch::nn::utils::clip_grad_norm_(net_->parameters(), config_.max_grad_norm);
     }
@@ -395,6 +398,7 @@ class DecisionTransformer final : public SequenceAlgorithm {
   std::vector<float> low_, high_;
   Rng net_rng_, update_rng_;
   const io::Dataset* dataset_;
+  nets::GradientSync sync_;    // data-parallel runs: mean gradient over ranks before each step
   std::vector<int64_t> ends_;  // cumulative episode lengths
   std::vector<double> rtg_;    // return-to-go of every dataset step (gamma 1)
   DtNet net_{nullptr};

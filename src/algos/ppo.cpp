@@ -27,6 +27,7 @@
 #include "bellman/algos/gae.h"
 #include "bellman/core/error.h"
 #include "bellman/core/validate.h"
+#include "bellman/nets/grad_sync.h"
 #include "bellman/nets/optim.h"
 #include "bellman/nets/params.h"
 
@@ -137,7 +138,8 @@ class Ppo final : public OnPolicyAlgorithm {
         total_timesteps_(context.total_timesteps),
         explore_rng_(context.explore_rng),
         shuffle_rng_(context.explore_rng.Integers(0, int64_t{1} << 62)),
-        profile_(context.profile) {
+        profile_(context.profile),
+        sync_(context.collective, context.dist_check_interval, name_) {
     config_.Validate(name_);
     obs_dim_ = FloatObsDim(env_, name_);
     const Space& act = env_.action_space;
@@ -374,6 +376,7 @@ class Ppo final : public OnPolicyAlgorithm {
         }
         nets::ZeroGrad(*optimizer_);
         loss.backward();
+        sync_.AllReduce(*optimizer_);
         if (config_.max_grad_norm > 0.0) nets::ClipGradNorm(params_, config_.max_grad_norm);
         optimizer_->step();
         ++num_updates_;
@@ -480,6 +483,7 @@ class Ppo final : public OnPolicyAlgorithm {
   Rng explore_rng_;
   Rng shuffle_rng_;
   bool profile_;
+  nets::GradientSync sync_;  // data-parallel runs: mean gradient over ranks before each step
   bool discrete_ = true;
   int64_t obs_dim_ = 0;
   int64_t action_dim_ = 1;

@@ -53,6 +53,7 @@
 #include "bellman/core/error.h"
 #include "bellman/core/validate.h"
 #include "bellman/io/dataset.h"
+#include "bellman/nets/grad_sync.h"
 #include "bellman/nets/optim.h"
 #include "bellman/nets/params.h"
 #include "bellman/nets/q_network.h"
@@ -202,7 +203,8 @@ class QTransformer final : public SequenceAlgorithm {
         net_rng_(context.net_rng),
         update_rng_(context.explore_rng),
         dataset_(context.dataset),
-        soft_(config.backup == "soft") {
+        soft_(config.backup == "soft"),
+        sync_(context.collective, context.dist_check_interval, name) {
     const Space& os = env_.observation_space;
     Require(os.kind() == Space::Kind::kBox &&
                 (os.dtype() == DType::kFloat32 || os.dtype() == DType::kFloat64 ||
@@ -290,19 +292,19 @@ class QTransformer final : public SequenceAlgorithm {
     torch::Tensor target;  // [B, D]
     {
       torch::NoGradGuard no_grad;
-      // One target forward for both: rows [0, B) are (s, a^{1:D-1}) (i < D: the next
-      // dimension's value under the dataset's prefix), rows [B, 2B) are s' with the same prefix,
-      // of which only token 0 is read (causal: it sees s' alone).
-      const torch::Tensor q_target =
-          target_->forward(torch::cat({s, s2}, 0), torch::cat({prefix, prefix}, 0));
-      const torch::Tensor q_next_dim = q_target.narrow(0, 0, b);  // [B, D, bins]
-      const torch::Tensor v_next_state = Value(q_target.narrow(0, b, b).select(1, 0));  // [B]
+      // Only what the backups read: s' alone (its first dimension's values: one token, which
+      // is all that a causal model's token 0 sees), and, when D > 1, (s, a^{1:D-1}) for the
+      // next dimension's values under the dataset's prefix (tokens 1..D-1).
+      const torch::Tensor v_next_state =
+          Value(target_->forward(s2, prefix.narrow(1, 0, 0)).select(1, 0));  // [B]
       const torch::Tensor bootstrap =
           reward + static_cast<float>(config_.gamma) * not_done * v_next_state;  // [B]
-      target =
-          dims_ > 1
-              ? torch::cat({Value(q_next_dim.narrow(1, 1, dims_ - 1)), bootstrap.unsqueeze(1)}, 1)
-              : bootstrap.unsqueeze(1);
+      if (dims_ > 1) {
+        const torch::Tensor q_next_dim = target_->forward(s, prefix);  // [B, D, bins]
+        target = torch::cat({Value(q_next_dim.narrow(1, 1, dims_ - 1)), bootstrap.unsqueeze(1)}, 1);
+      } else {
+        target = bootstrap.unsqueeze(1);
+      }
       if (config_.mc_lower_bound) target = torch::maximum(target, mc.unsqueeze(1));
     }
     const torch::Tensor q = net_->forward(s, prefix);                             // [B, D, bins]
@@ -319,6 +321,7 @@ class QTransformer final : public SequenceAlgorithm {
             name_, updates_ + 1, name_);
     nets::ZeroGrad(params_);
     loss.backward();
+    sync_.AllReduce(*optimizer_);
     if (config_.max_grad_norm > 0.0) nets::ClipGradNorm(params_, config_.max_grad_norm);
     optimizer_->step();
     nets::SoftUpdate(*target_, *net_, config_.tau);
@@ -574,7 +577,8 @@ class QTransformer final : public SequenceAlgorithm {
   Rng net_rng_, update_rng_;
   const io::Dataset* dataset_;
   bool soft_;
-  std::vector<double> mc_;  // discounted return-to-go of every dataset step
+  nets::GradientSync sync_;  // data-parallel runs: mean gradient over ranks before each step
+  std::vector<double> mc_;   // discounted return-to-go of every dataset step
   QtNet net_{nullptr}, target_{nullptr};
   std::vector<torch::Tensor> params_;  // net_'s, in order
   std::unique_ptr<torch::optim::Optimizer> optimizer_;

@@ -83,7 +83,8 @@ ValueAgent::ValueAgent(const ValueAgentConfig& config, AlgoContext& context, std
       device_(context.device),
       explore_rng_(context.explore_rng),
       sample_rng_(context.net_rng),
-      profile_(context.profile) {
+      profile_(context.profile),
+      sync_(context.collective, context.dist_check_interval, name_) {
   config_.Validate(name_);
   Require(env_.action_space.kind() == Space::Kind::kDiscrete,
           "{} needs a Discrete action space, {} has {}", name_, env_.id,
@@ -209,6 +210,7 @@ Metrics ValueAgent::Update(const Batch& batch) {
   if (profile_) t1 = Clock::now();
   nets::ZeroGrad(*optimizer_);
   loss.backward();
+  sync_.AllReduce(*optimizer_);
   if (profile_) t2 = Clock::now();
   if (config_.max_grad_norm > 0.0) {
     nets::ClipGradNorm(online_->parameters(), config_.max_grad_norm);

@@ -16,6 +16,7 @@
 #include "bellman/algos/algorithm.h"
 #include "bellman/core/config.h"
 #include "bellman/core/error.h"
+#include "bellman/core/validate.h"
 #include "bellman/envs/env_args.h"
 #include "bellman/envs/registry.h"
 #include "bellman/envs/vector_env.h"
@@ -43,15 +44,31 @@ using json = nlohmann::json;
 
 namespace {
 
+// Rank r of a data-parallel run keeps rank 0's network stream (the same initial parameters on
+// every rank) and evaluation seeds, and gets its own env seeds (env_seed + r * num_envs: the
+// ranks' envs are seeded as one vector env of world_size * num_envs) and its own replay-sampling
+// and exploration streams (child r - 1 of rank 0's). Rank 0's streams are the single-process ones.
+Streams RankStreams(const TrainConfig& tc, const Collective* group) {
+  Streams s = MakeStreams(tc.seed);
+  if (group == nullptr || group->rank() == 0) return s;
+  const auto r = static_cast<size_t>(group->rank());
+  Rng sampler = s.sampler, explore = s.explore;
+  s.sampler = sampler.Spawn(r).back();
+  s.explore = explore.Spawn(r).back();
+  s.env_seed += static_cast<uint64_t>(r) * static_cast<uint64_t>(tc.num_envs);
+  return s;
+}
+
 class Run {
  public:
   Run(const TrainOptions& options, fs::path run_dir, YAML::Node resolved, const TrainConfig& tc,
-      std::unique_ptr<io::Dataset> dataset)
+      std::unique_ptr<io::Dataset> dataset, Collective* group)
       : options_(options),
         run_dir_(std::move(run_dir)),
         resolved_(std::move(resolved)),
         tc_(tc),
-        streams_(MakeStreams(tc.seed)),
+        group_(group),
+        streams_(RankStreams(tc, group_)),
         dataset_(std::move(dataset)) {
     // OpenBLAS stays at 1 thread whatever torch_threads says (docs/dqn.md, "Determinism").
     nets::SetNumThreads(tc_.torch_threads, 1);
@@ -65,7 +82,9 @@ class Run {
                            .total_timesteps = tc_.n_timesteps,
                            .net_rng = streams_.net,
                            .explore_rng = streams_.explore,
-                           .profile = tc_.profile};
+                           .profile = tc_.profile,
+                           .collective = group_,
+                           .dist_check_interval = tc_.dist.check_interval};
     if (offline()) {
       ObservationStats(*dataset_, ctx.dataset_obs_mean, ctx.dataset_obs_std);
       ctx.dataset = dataset_.get();
@@ -178,6 +197,21 @@ class Run {
     wall_before_ = s.at("wall_seconds").get<double>();
     last_eval_ = s.contains("last_eval_mean") ? ParseHexDouble(s.at("last_eval_mean")) : NAN;
     resumed_from_ = env_steps_;
+  }
+
+  // Every rank starts (or resumes) at the same step: a rank whose newest checkpoint is older
+  // (a crash while the others wrote theirs) cannot rejoin the others' updates.
+  void AgreeOnStep(bool resumed) {
+    int64_t lo = env_steps_, hi = env_steps_;
+    group_->AllReduceMin(&lo, 1);
+    group_->AllReduceMax(&hi, 1);
+    if (lo != hi) {
+      throw Error(fmt::format(
+          "rank {} {} at step {}, but another rank is at step {}; resume every rank from a "
+          "checkpoint of the same step (delete the newer checkpoints/step_<N> of the ranks "
+          "ahead)",
+          group_->rank(), resumed ? "resumed" : "starts", env_steps_, lo == env_steps_ ? hi : lo));
+    }
   }
 
   TrainResult Loop() {
@@ -372,6 +406,15 @@ class Run {
       for (const auto& [name, seconds] : result.profile) profile[name] = seconds;
       summary["profile_seconds"] = profile;
     }
+    if (group_ != nullptr) {
+      // param_checks passed checks of identical parameters on every rank; param_hash chains
+      // every hash checked, so equal values across the ranks' summaries mean equal parameters.
+      summary["dist"] = {{"mode", tc_.dist.mode},
+                         {"rank", group_->rank()},
+                         {"world_size", group_->world_size()},
+                         {"param_checks", group_->checks()},
+                         {"param_hash", fmt::format("{:016x}", group_->check_chain())}};
+    }
     io::WriteFileAtomic(run_dir_ / "summary.json", summary.dump(2) + "\n");
   }
 
@@ -502,6 +545,7 @@ class Run {
   fs::path run_dir_;
   YAML::Node resolved_;
   TrainConfig tc_;
+  Collective* group_;  // data-parallel runs only
   Streams streams_;
   std::unique_ptr<io::Dataset> dataset_;  // offline runs only
   std::vector<Env*> envs_;                // owned by vec_; SetState on resume only
@@ -576,7 +620,30 @@ YAML::Node LoadRunConfig(const TrainOptions& o) {
 
 }  // namespace
 
+// Rank r > 0 of a data-parallel run keeps its run directory inside rank 0's: <run_dir>/rank<r>
+// (its own config, logs, summary and checkpoints: replay, envs and generators are per rank).
+fs::path RankDir(const fs::path& base, int rank) {
+  return rank == 0 ? base : base / fmt::format("rank{}", rank);
+}
+
 TrainResult Train(const TrainOptions& options) {
+  const bool multi = options.world_size > 1;
+  if (multi) {
+    Require(options.rank >= 0 && options.rank < options.world_size && options.join_group,
+            "rank {} of a world of {} needs 0 <= rank < world size and a way to join the group",
+            options.rank, options.world_size);
+    Require(options.record_dataset.empty(),
+            "--record-dataset records one process's run; not in a multi-process run");
+  }
+  // Joined once the config (dist.timeout_s, the layout) is known; nullptr: one process.
+  std::unique_ptr<Collective> owned_group;
+  Collective* group = nullptr;
+  auto join = [&](const TrainConfig& t) {
+    if (!multi) return;
+    t.dist.CheckLayout(options.world_size);
+    owned_group = options.join_group(t.dist.timeout_s);
+    group = owned_group.get();
+  };
   TrainConfig tc;
   YAML::Node resolved;
   fs::path run_dir;
@@ -603,9 +670,11 @@ TrainResult Train(const TrainOptions& options) {
     }
   }
   if (!options.resume.empty()) {
-    resume_ckpt = io::ResolveCheckpoint(options.resume);
+    // Every rank is given rank 0's run directory and resumes its own.
+    resume_ckpt = io::ResolveCheckpoint(RankDir(options.resume, options.rank).string());
     run_dir = resume_ckpt->parent_path().parent_path();
     resolved = Resolve(LoadYamlFile((run_dir / "config.yaml").string()), options.overrides, &tc);
+    join(tc);
     CheckResumeOptions(options, tc, run_dir);
     load_dataset();
   } else {
@@ -629,6 +698,7 @@ TrainResult Train(const TrainOptions& options) {
       root["env_kwargs"] = kwargs;
     }
     resolved = Resolve(root, options.overrides, &tc);
+    join(tc);
     CheckEnvId(tc.env);
     MakeEnv(tc.env, RunEnvArgs(tc));  // bad env kwargs fail here, before the run directory
     load_dataset();
@@ -638,6 +708,10 @@ TrainResult Train(const TrainOptions& options) {
                         fmt::format("{}-{}-{}-{}", tc.algo, SlashesToUnderscores(tc.env), tc.seed,
                                     Timestamp())
                   : fs::path(options.run_dir);
+    // Rank 0 names the run (a default name has a timestamp that the ranks' clocks may differ on).
+    if (group != nullptr) {
+      run_dir = RankDir(group->BroadcastString(run_dir.string(), 0), options.rank);
+    }
     if (fs::exists(run_dir / "checkpoints")) {
       throw Error(
           fmt::format("run directory {} already holds a run; use --resume {} to continue "
@@ -647,8 +721,9 @@ TrainResult Train(const TrainOptions& options) {
     fs::create_directories(run_dir);
   }
   io::WriteFileAtomic(run_dir / "config.yaml", ToYaml(resolved));
-  Run run(options, run_dir, resolved, tc, std::move(dataset));
+  Run run(options, run_dir, resolved, tc, std::move(dataset), group);
   if (resume_ckpt) run.Resume(*resume_ckpt);
+  if (group != nullptr) run.AgreeOnStep(resume_ckpt.has_value());
   TrainResult r = run.Loop();
   if (options.verbose && r.finished) {
     if (!r.profile.empty()) {

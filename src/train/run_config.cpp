@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -197,6 +198,36 @@ void TrainConfig::Validate() const {
   Require(max_episode_steps >= -1,
           "max_episode_steps must be -1 (the env's own), 0 (none) or > 0, got {}",
           max_episode_steps);
+  dist.Validate();
+}
+
+void DistConfig::Validate() const {
+  Require(mode == "data_parallel" || mode == "apex",
+          "dist.mode must be data_parallel or apex, got '{}'", mode);
+  Require(actors >= 0, "dist.actors must be >= 0, got {}", actors);
+  Require(learners >= 0, "dist.learners must be >= 0, got {}", learners);
+  Require(param_sync_interval >= 1, "dist.param_sync_interval must be >= 1, got {}",
+          param_sync_interval);
+  Require(timeout_s > 0.0 && std::isfinite(timeout_s),
+          "dist.timeout_s must be a finite number > 0, got {}", timeout_s);
+  Require(check_interval >= 0, "dist.check_interval must be >= 0, got {}", check_interval);
+}
+
+void DistConfig::CheckLayout(int world_size) const {
+  if (mode == "data_parallel") {
+    Require(actors == 0,
+            "dist.actors is {}, but dist.mode data_parallel has no actor ranks (every rank "
+            "collects and learns); set dist.mode: apex or dist.actors: 0",
+            actors);
+    Require(learners == 0 || learners == world_size,
+            "dist.learners is {} but the run has {} ranks; in data_parallel mode every rank "
+            "learns (dist.learners: 0 or {})",
+            learners, world_size, world_size);
+    return;
+  }
+  throw Error(fmt::format(
+      "dist.mode apex (Ape-X actors and a learner) is not built yet; this bellman trains "
+      "multi-process runs in dist.mode data_parallel (docs/distributed.md)"));
 }
 
 std::string PresetPath(const std::string& algo, const std::string& env) {

@@ -16,6 +16,7 @@
 
 #include "bellman/algos/algorithm.h"
 #include "bellman/core/phase_timer.h"
+#include "bellman/nets/grad_sync.h"
 #include "bellman/nets/mlp_net.h"
 #include "bellman/nets/squashed_gaussian.h"
 #include "bellman/nets/state_dict.h"
@@ -122,6 +123,8 @@ class ContinuousAgent : public OffPolicyAlgorithm {
   bool has_critic() { return critics() != nullptr; }
 
  protected:
+  // Data-parallel runs: averages an optimizer's gradients over the ranks (a no-op otherwise).
+  nets::GradientSync& gradient_sync() { return sync_; }
   ContinuousAgent(const ContinuousAgentConfig& config, AlgoContext& context, std::string name);
 
   // Actions in [-1, 1] for obs [n, obs_dim] (no grad): deterministic when !explore; with
@@ -184,6 +187,7 @@ class ContinuousAgent : public OffPolicyAlgorithm {
   torch::Tensor obs_mean_, obs_std_;  // [1, obs_dim]; 0 and 1 without normalize_obs
   enum : size_t { kForward = 0, kBackward = 1, kOptimizer = 2, kTarget = 3 };
   PhaseTimer timer_;
+  nets::GradientSync sync_;  // data-parallel runs: mean gradient over ranks before each step
 };
 
 // The soft TD target y = r + discount * (min_k Q_k - alpha * log pi) in one loop (no grad):

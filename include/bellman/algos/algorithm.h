@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "bellman/core/collective.h"
 #include "bellman/core/config.h"
 #include "bellman/core/env_spec.h"
 #include "bellman/core/rng.h"
@@ -122,6 +123,11 @@ struct AlgoContext {
   std::vector<double> dataset_obs_std = {};
   // Offline runs: the dataset itself (outlives the algorithm), for SequenceAlgorithm.
   const io::Dataset* dataset = nullptr;
+  // Data-parallel runs (docs/distributed.md): the group whose mean gradient every optimizer
+  // step uses (nets::GradientSync), and how many all-reduces between parameter-hash checks
+  // (0: none). nullptr: one process.
+  Collective* collective = nullptr;
+  int64_t dist_check_interval = 0;
 };
 
 struct AlgoRegistration {

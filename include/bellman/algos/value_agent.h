@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bellman/algos/algorithm.h"
+#include "bellman/nets/grad_sync.h"
 #include "bellman/nets/q_network.h"
 #include "bellman/nets/state_dict.h"
 
@@ -184,6 +185,7 @@ class ValueAgent : public OffPolicyAlgorithm {
   double backward_seconds_ = 0.0;   // zero_grad + loss.backward()
   double optimizer_seconds_ = 0.0;  // gradient clipping + optimizer step
   double target_seconds_ = 0.0;     // target network updates
+  nets::GradientSync sync_;         // data-parallel runs: mean gradient over ranks before each step
 };
 
 // The network input shape of one observation row (Discrete: one-hot width), or a clear error

@@ -10,6 +10,7 @@
 //   summary.json         final evaluation, env/gradient steps, wall time, seed, version
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -17,10 +18,41 @@
 #include <utility>
 #include <vector>
 
+#include "bellman/core/collective.h"
 #include "bellman/core/space.h"
 #include "bellman/envs/env.h"
 
 namespace bellman::train {
+
+// Multi-process training (docs/distributed.md): the `dist:` section. It applies when the process
+// is one rank of a group (bellman launch, or torchrun's variables in the environment); a
+// single process ignores it.
+struct DistConfig {
+  // data_parallel: every rank collects with its own env seeds and replay, gradients are
+  // averaged over the ranks before each optimizer step. apex: Ape-X actors and a learner.
+  std::string mode = "data_parallel";
+  int actors = 0;    // apex: actor ranks (the rest learn); data_parallel: must be 0
+  int learners = 0;  // data_parallel: 0 (every rank) or the world size; apex: 1
+  int64_t param_sync_interval = 400;  // apex: learner updates between parameter broadcasts
+  double timeout_s = 300.0;  // how long a rank waits for the others (rendezvous, collectives)
+  // data_parallel: gradient all-reduces between checks that every rank holds the same
+  // parameters (a hash compared across ranks; 0: never).
+  int64_t check_interval = 1000;
+
+  template <class V>
+  void Fields(V& v) {
+    v("mode", mode);
+    v("actors", actors);
+    v("learners", learners);
+    v("param_sync_interval", param_sync_interval);
+    v("timeout_s", timeout_s);
+    v("check_interval", check_interval);
+  }
+  // Checks the values alone; the layout against a world size is checked by CheckLayout.
+  void Validate() const;
+  // Throws bellman::Error when this section cannot run on `world_size` ranks.
+  void CheckLayout(int world_size) const;
+};
 
 // The trainer's part of a run config; the algorithm's part is the map under the algorithm's name
 // (`dqn: {...}`).
@@ -58,6 +90,7 @@ struct TrainConfig {
   // algorithm learns from the dataset only, n_timesteps counts gradient steps, eval_freq,
   // log_interval and checkpoint_freq count them too, and the env only evaluates.
   std::string dataset;
+  DistConfig dist;
 
   template <class V>
   void Fields(V& v) {
@@ -77,6 +110,7 @@ struct TrainConfig {
     v("profile", profile);
     v("max_episode_steps", max_episode_steps);
     v("dataset", dataset);
+    v("dist", dist);
   }
   // Throws bellman::Error naming the key.
   void Validate() const;
@@ -104,6 +138,12 @@ struct TrainOptions {
   // For tests: stop (without final checkpoint, evaluation or summary, as if killed) once this
   // many env steps are done. 0: off.
   int64_t stop_after_steps = 0;
+  // Multi-process runs (bellman launch, torchrun; docs/distributed.md): this process's rank in
+  // a world of world_size, and how to join the group once the run's dist.timeout_s is known
+  // (dist/gloo.h's GlooCollective). world_size 1: a single-process run.
+  int rank = 0;
+  int world_size = 1;
+  std::function<std::unique_ptr<Collective>(double timeout_s)> join_group;
 };
 
 struct EvalResult {
