@@ -276,15 +276,19 @@ class QTransformer final : public SequenceAlgorithm {
     torch::Tensor not_done = torch::empty({b});
     torch::Tensor mc = torch::empty({b});
     auto* bin = bins.data_ptr<int64_t>();
+    // Raw pointers: Tensor::operator[] would be a view and a fill op per element.
+    float* r = reward.data_ptr<float>();
+    float* nd = not_done.data_ptr<float>();
+    float* g = mc.data_ptr<float>();
     for (int64_t i = 0; i < b; ++i) {
       const int64_t step = update_rng_.Integers(0, dataset_->total_steps());
       const std::byte* row = dataset_->obs_row_of_step(step);
       std::memcpy(obs.data() + static_cast<size_t>(i) * ob, row, ob);
       std::memcpy(next_obs.data() + static_cast<size_t>(i) * ob, row + ob, ob);
       ActionBins(step, bin + i * dims_);
-      reward[i] = static_cast<float>(Reward(step));
-      not_done[i] = dataset_->terminations()[static_cast<size_t>(step)] ? 0.0f : 1.0f;
-      mc[i] = static_cast<float>(mc_[static_cast<size_t>(step)]);
+      r[i] = static_cast<float>(Reward(step));
+      nd[i] = dataset_->terminations()[static_cast<size_t>(step)] ? 0.0f : 1.0f;
+      g[i] = static_cast<float>(mc_[static_cast<size_t>(step)]);
     }
     const torch::Tensor s = ObsTensor(obs.data(), b), s2 = ObsTensor(next_obs.data(), b);
     const torch::Tensor prefix = bins.narrow(1, 0, dims_ - 1);

@@ -9,6 +9,7 @@
 
 #include "bellman/core/error.h"
 #include "bellman/core/validate.h"
+#include "nets/fused_transformer.h"
 
 namespace bellman::nets {
 
@@ -45,7 +46,7 @@ torch::nn::Linear MakeLinear(int64_t in, int64_t out, Rng& rng) {
 }
 
 CausalTransformerImpl::CausalTransformerImpl(const TransformerOptions& options, Rng& rng)
-    : options_(options) {
+    : options_(options), pool_(std::make_shared<BufferPool>()) {
   options_.Validate();
   const int64_t d = options_.embed_dim;
   for (int64_t k = 0; k < options_.n_layers; ++k) {
@@ -66,6 +67,24 @@ CausalTransformerImpl::CausalTransformerImpl(const TransformerOptions& options, 
 
 torch::Tensor CausalTransformerImpl::forward(const torch::Tensor& input, const torch::Tensor& valid,
                                              std::optional<at::Generator>& generator) {
+  const bool dropout =
+      generator && (options_.attention_dropout > 0.0 || options_.residual_dropout > 0.0);
+  if (options_.fused && !valid.defined() && !dropout && input.device().is_cpu() &&
+      input.scalar_type() == torch::kFloat32) {
+    std::vector<torch::Tensor> params;
+    for (Block& blk : blocks_) {
+      for (const torch::Tensor& w :
+           {blk.ln1->weight, blk.ln1->bias, blk.qkv->weight, blk.qkv->bias, blk.proj->weight,
+            blk.proj->bias, blk.ln2->weight, blk.ln2->bias, blk.fc1->weight, blk.fc1->bias,
+            blk.fc2->weight, blk.fc2->bias}) {
+        params.push_back(w);
+      }
+    }
+    params.push_back(final_ln_->weight);
+    params.push_back(final_ln_->bias);
+    return FusedCausalTransformer(input, params, options_.n_heads, final_ln_->options.eps(),
+                                  *pool_);
+  }
   const int64_t b = input.size(0), t = input.size(1), d = options_.embed_dim;
   const int64_t h = options_.n_heads, dh = d / h;
   // allowed[b, i, j] = j <= i and (valid[b, j] or j == i). One token attends only to itself:

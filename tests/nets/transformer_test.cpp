@@ -96,6 +96,60 @@ TEST(Transformer, OneLayerMatchesTheBlockWrittenOut) {
   EXPECT_TRUE(torch::allclose(net->forward(x, {}, none)[0], ln(y), 1e-4, 1e-5));
 }
 
+// The fused path (one autograd node, src/nets/fused_transformer.cpp) against the libtorch ops:
+// output, input gradient and every parameter gradient, for one token (value-only attention),
+// several tokens and heads, and DT's size; LayerNorm weights and biases random so that their
+// gradients are tested too.
+TEST(Transformer, FusedPathMatchesLibtorchOpsAndGradients) {
+  struct Case {
+    int64_t batch, tokens, d, layers, heads;
+  };
+  for (const Case c :
+       {Case{5, 1, 8, 2, 1}, Case{4, 3, 8, 2, 2}, Case{3, 6, 16, 3, 4}, Case{2, 20, 128, 3, 1}}) {
+    SCOPED_TRACE(::testing::Message() << "B " << c.batch << " T " << c.tokens << " d " << c.d
+                                      << " layers " << c.layers << " heads " << c.heads);
+    TransformerOptions o{.embed_dim = c.d,
+                         .n_layers = c.layers,
+                         .n_heads = c.heads,
+                         .attention_dropout = 0.0,
+                         .residual_dropout = 0.0};
+    Rng rng(11), same(11);
+    o.fused = true;
+    CausalTransformer fused(o, rng);
+    o.fused = false;
+    CausalTransformer plain(o, same);
+    {
+      torch::NoGradGuard no_grad;
+      auto fp = fused->parameters(), pp = plain->parameters();
+      for (size_t i = 0; i < fp.size(); ++i) {
+        fp[i].copy_(NormalInit(rng, fp[i].sizes(), 0.3));
+        pp[i].copy_(fp[i]);
+      }
+    }
+    std::optional<at::Generator> none;
+    const torch::Tensor x0 = NormalInit(rng, {c.batch, c.tokens, c.d}, 1.0);
+    const torch::Tensor weight = NormalInit(rng, {c.batch, c.tokens, c.d}, 1.0);
+    torch::Tensor xf = x0.clone().requires_grad_(), xp = x0.clone().requires_grad_();
+    const torch::Tensor yf = fused->forward(xf, {}, none), yp = plain->forward(xp, {}, none);
+    EXPECT_TRUE(torch::allclose(yf, yp, 1e-4, 1e-5)) << (yf - yp).abs().max().item<float>();
+    (yf * weight).sum().backward();
+    (yp * weight).sum().backward();
+    EXPECT_TRUE(torch::allclose(xf.grad(), xp.grad(), 1e-4, 1e-5))
+        << (xf.grad() - xp.grad()).abs().max().item<float>();
+    const auto fnamed = fused->named_parameters(), pnamed = plain->named_parameters();
+    for (const auto& item : fnamed) {
+      const torch::Tensor& gf = item.value().grad();
+      const torch::Tensor& gp = pnamed[item.key()].grad();
+      ASSERT_TRUE(gf.defined()) << item.key();
+      EXPECT_TRUE(torch::allclose(gf, gp, 1e-4, 1e-4))
+          << item.key() << ": " << (gf - gp).abs().max().item<float>();
+    }
+    // Without a graph (target networks, acting) the same values.
+    torch::NoGradGuard no_grad;
+    EXPECT_TRUE(torch::equal(fused->forward(x0, {}, none), yf.detach()));
+  }
+}
+
 TEST(Transformer, BadOptionsNameTheValue) {
   Rng rng(5);
   TransformerOptions o = Small();

@@ -17,6 +17,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -24,12 +25,17 @@
 
 namespace bellman::nets {
 
+class BufferPool;  // src/nets/fused_transformer.h
+
 struct TransformerOptions {
   int64_t embed_dim = 128;
   int64_t n_layers = 3;
   int64_t n_heads = 1;
   double attention_dropout = 0.1;  // on the attention weights
   double residual_dropout = 0.1;   // on each block's two residual branches
+  // Without dropout and padding on CPU float32, run the stack as one autograd node (BLAS calls
+  // on the node's buffers, src/nets/fused_transformer.h); false: libtorch ops (the reference).
+  bool fused = true;
   // Throws bellman::Error naming the bad value (sizes >= 1, embed_dim divisible by n_heads,
   // dropouts in [0, 1)).
   void Validate() const;
@@ -63,6 +69,8 @@ class CausalTransformerImpl : public torch::nn::Module {
   };
   TransformerOptions options_;
   std::vector<Block> blocks_;
+  // The fused path's buffers, reused between forwards (src/nets/fused_transformer.h).
+  std::shared_ptr<BufferPool> pool_;
   torch::nn::LayerNorm final_ln_{nullptr};
 };
 TORCH_MODULE(CausalTransformer);
