@@ -50,6 +50,7 @@
 #include <limits>
 
 #include "bellman/algos/actor_critic.h"
+#include "bellman/algos/value_losses.h"
 #include "bellman/core/error.h"
 #include "bellman/core/validate.h"
 #include "bellman/io/dataset.h"
@@ -311,15 +312,12 @@ class QTransformer final : public SequenceAlgorithm {
       }
       if (config_.mc_lower_bound) target = torch::maximum(target, mc.unsqueeze(1));
     }
-    const torch::Tensor q = net_->forward(s, prefix);                             // [B, D, bins]
-    const torch::Tensor taken = torch::one_hot(bins, bins_).to(torch::kFloat32);  // [B, D, bins]
-    const torch::Tensor q_data = (q * taken).sum(2);                              // [B, D]
-    const torch::Tensor td_loss = 0.5 * (q_data - target).pow(2).mean();
-    // Mean over the bins the dataset did not take of Q^2 (Eq. 2's regulariser toward 0).
-    const torch::Tensor conservative_loss =
-        0.5 * ((q.pow(2) * (1.0f - taken)).sum(2) / static_cast<float>(bins_ - 1)).mean();
+    const torch::Tensor q = net_->forward(s, prefix);  // [B, D, bins]
+    // Eq. 2: the TD term on the dataset's bins and the mean over the bins it did not take of
+    // Q^2 (the regulariser toward 0), as one node (algos/value_losses.h).
+    QtLossStats stats;
     const torch::Tensor loss =
-        td_loss + static_cast<float>(config_.conservative_weight) * conservative_loss;
+        QTransformerLoss(q, bins, target, config_.conservative_weight, &stats);
     const double loss_value = loss.item<double>();
     Require(std::isfinite(loss_value), "{}: non-finite loss at gradient step {}; lower {}.lr",
             name_, updates_ + 1, name_);
@@ -331,9 +329,9 @@ class QTransformer final : public SequenceAlgorithm {
     nets::SoftUpdate(*target_, *net_, config_.tau);
     ++updates_;
     return {{"qt_loss", loss_value},
-            {"td_loss", td_loss.item<double>()},
-            {"conservative_loss", conservative_loss.item<double>()},
-            {"q_data", q_data.mean().item<double>()}};
+            {"td_loss", stats.td},
+            {"conservative_loss", stats.conservative},
+            {"q_data", stats.q_data}};
   }
 
   // Dimension by dimension: greedy, or (arsq, exploring) sampled from softmax(Q / alpha).

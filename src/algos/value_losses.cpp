@@ -4,9 +4,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "bellman/core/error.h"
+#include "bellman/core/validate.h"
 #include "bellman/nets/value_net.h"
 
 namespace bellman::algos {
@@ -251,6 +253,78 @@ torch::Tensor InverseTransformValue(ValueTransform f, const torch::Tensor& x) {
     y = torch::sign(d) * torch::expm1(d.abs());
   }
   return y.to(x.scalar_type());
+}
+
+namespace {
+
+struct QtLossFunction : public torch::autograd::Function<QtLossFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& q_in,
+                               const torch::Tensor& taken_in, const torch::Tensor& target_in,
+                               double weight, QtLossStats* stats) {
+    const torch::Tensor q = q_in.contiguous(), taken = taken_in.contiguous(),
+                        target = target_in.contiguous();
+    const int64_t k = q.size(2), rows = q.size(0) * q.size(1);
+    const float* qp = q.data_ptr<float>();
+    const int64_t* ap = taken.data_ptr<int64_t>();
+    const float* tp = target.data_ptr<float>();
+    double td = 0.0, cons = 0.0, q_data = 0.0;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* qr = qp + r * k;
+      const int64_t a = ap[r];
+      Require(a >= 0 && a < k, "QTransformerLoss: taken bin {} outside [0, {})", a, k);
+      const double diff = static_cast<double>(qr[a]) - tp[r];
+      td += diff * diff;
+      q_data += qr[a];
+      double sq = 0.0;
+      for (int64_t j = 0; j < k; ++j) sq += static_cast<double>(qr[j]) * qr[j];
+      cons += (sq - static_cast<double>(qr[a]) * qr[a]) / static_cast<double>(k - 1);
+    }
+    const double n = static_cast<double>(std::max<int64_t>(rows, 1));
+    if (stats != nullptr) *stats = {0.5 * td / n, 0.5 * cons / n, q_data / n};
+    ctx->save_for_backward({q, taken, target});
+    ctx->saved_data["weight"] = weight;
+    return torch::tensor(0.5 * td / n + weight * 0.5 * cons / n, torch::kFloat32);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &q = saved[0], &taken = saved[1], &target = saved[2];
+    const double weight = ctx->saved_data["weight"].toDouble();
+    const int64_t k = q.size(2), rows = q.size(0) * q.size(1);
+    const auto g = static_cast<float>(grad_outputs[0].item<double>() /
+                                      static_cast<double>(std::max<int64_t>(rows, 1)));
+    const auto c = static_cast<float>(weight / static_cast<double>(k - 1));
+    torch::Tensor dq = torch::empty_like(q);
+    const float* qp = q.data_ptr<float>();
+    const int64_t* ap = taken.data_ptr<int64_t>();
+    const float* tp = target.data_ptr<float>();
+    float* dp = dq.data_ptr<float>();
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* qr = qp + r * k;
+      float* dr = dp + r * k;
+      for (int64_t j = 0; j < k; ++j) dr[j] = g * c * qr[j];
+      dr[ap[r]] = g * (qr[ap[r]] - tp[r]);
+    }
+    return {dq, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor QTransformerLoss(const torch::Tensor& q, const torch::Tensor& taken,
+                               const torch::Tensor& target, double conservative_weight,
+                               QtLossStats* stats) {
+  Require(
+      q.dim() == 3 && q.size(2) >= 2 && q.scalar_type() == torch::kFloat32 && q.device().is_cpu(),
+      "QTransformerLoss: q must be CPU float32 [B, D, K >= 2], got {} dims", q.dim());
+  Require(taken.dim() == 2 && taken.size(0) == q.size(0) && taken.size(1) == q.size(1) &&
+              taken.scalar_type() == torch::kInt64,
+          "QTransformerLoss: taken must be int64 [B, D] matching q");
+  Require(target.dim() == 2 && target.size(0) == q.size(0) && target.size(1) == q.size(1) &&
+              target.scalar_type() == torch::kFloat32,
+          "QTransformerLoss: target must be float32 [B, D] matching q");
+  return QtLossFunction::apply(q, taken, target.detach(), conservative_weight, stats);
 }
 
 }  // namespace bellman::algos

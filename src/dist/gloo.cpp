@@ -127,6 +127,16 @@ GlooCollective::GlooCollective(const WorldInfo& world, double timeout_s)
 
 GlooCollective::~GlooCollective() = default;
 
+void GlooCollective::AllReduceInt64(int64_t* data, int64_t n, bool max) {
+  Guard(world_, max ? "all-reduce (max)" : "all-reduce (min)", [&] {
+    std::vector<at::Tensor> t = {torch::from_blob(data, {n}, torch::kInt64)};
+    c10d::AllreduceOptions o;
+    o.reduceOp = max ? c10d::ReduceOp::MAX : c10d::ReduceOp::MIN;
+    impl_->group->allreduce(t, o)->wait(impl_->timeout);
+    return 0;
+  });
+}
+
 void GlooCollective::AllReduceMean(float* data, int64_t n) {
   if (n == 0) return;
   Guard(world_, "all-reduce of gradients", [&] {
@@ -141,23 +151,11 @@ void GlooCollective::AllReduceMean(float* data, int64_t n) {
 }
 
 void GlooCollective::AllReduceMin(int64_t* data, int64_t n) {
-  Guard(world_, "all-reduce (min)", [&] {
-    std::vector<at::Tensor> t = {torch::from_blob(data, {n}, torch::kInt64)};
-    c10d::AllreduceOptions o;
-    o.reduceOp = c10d::ReduceOp::MIN;
-    impl_->group->allreduce(t, o)->wait(impl_->timeout);
-    return 0;
-  });
+  AllReduceInt64(data, n, /*max=*/false);
 }
 
 void GlooCollective::AllReduceMax(int64_t* data, int64_t n) {
-  Guard(world_, "all-reduce (max)", [&] {
-    std::vector<at::Tensor> t = {torch::from_blob(data, {n}, torch::kInt64)};
-    c10d::AllreduceOptions o;
-    o.reduceOp = c10d::ReduceOp::MAX;
-    impl_->group->allreduce(t, o)->wait(impl_->timeout);
-    return 0;
-  });
+  AllReduceInt64(data, n, /*max=*/true);
 }
 
 std::string GlooCollective::BroadcastString(const std::string& value, int root) {

@@ -346,5 +346,32 @@ TEST(ValueLosses, ParseValueTransform) {
   ExpectError([] { ParseValueTransform("sqrt"); }, "must be none, h or log, got 'sqrt'");
 }
 
+// Q-Transformer's one-node loss against Eq. 2 written op by op: the value, the three statistics
+// and the gradient with respect to q.
+TEST(ValueLosses, QTransformerLossMatchesTheOpByOpForm) {
+  torch::manual_seed(3);
+  const int64_t b = 7, d = 3, k = 5;
+  const double w = 0.7;
+  const torch::Tensor q0 = torch::randn({b, d, k});
+  const torch::Tensor taken = torch::randint(0, k, {b, d}, torch::kInt64);
+  const torch::Tensor target = torch::randn({b, d});
+  torch::Tensor q1 = q0.clone().requires_grad_(), q2 = q0.clone().requires_grad_();
+  QtLossStats stats;
+  const torch::Tensor fused = QTransformerLoss(q1, taken, target, w, &stats);
+  const torch::Tensor onehot = torch::one_hot(taken, k).to(torch::kFloat32);
+  const torch::Tensor q_data = (q2 * onehot).sum(2);
+  const torch::Tensor td = 0.5 * (q_data - target).pow(2).mean();
+  const torch::Tensor cons = 0.5 * ((q2.pow(2) * (1.0f - onehot)).sum(2) / (k - 1)).mean();
+  const torch::Tensor ops = td + static_cast<float>(w) * cons;
+  EXPECT_NEAR(fused.item<double>(), ops.item<double>(), 1e-5);
+  EXPECT_NEAR(stats.td, td.item<double>(), 1e-5);
+  EXPECT_NEAR(stats.conservative, cons.item<double>(), 1e-5);
+  EXPECT_NEAR(stats.q_data, q_data.mean().item<double>(), 1e-5);
+  (2.0 * fused).backward();
+  (2.0 * ops).backward();
+  EXPECT_TRUE(torch::allclose(q1.grad(), q2.grad(), 1e-5, 1e-6));
+  ExpectError([&] { QTransformerLoss(q0, taken.narrow(1, 0, 2), target, w); }, "taken must be");
+}
+
 }  // namespace
 }  // namespace bellman::algos

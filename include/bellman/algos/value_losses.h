@@ -80,4 +80,19 @@ ValueTransform ParseValueTransform(const std::string& name);
 torch::Tensor TransformValue(ValueTransform f, const torch::Tensor& x);
 torch::Tensor InverseTransformValue(ValueTransform f, const torch::Tensor& x);
 
+// Q-Transformer's loss (Chebotar et al. 2023, Eq. 2) on per-dimension bin values q [B, D, K]:
+//   0.5 mean_{b,d} (q[b,d,a_bd] - target_bd)^2
+//     + conservative_weight * 0.5 mean_{b,d} sum_{k != a_bd} q[b,d,k]^2 / (K - 1)
+// with a = taken [B, D] (int64, the dataset's bins) and target [B, D] (no gradient). ONE autograd
+// node: the backward writes dq in one pass, where the op-by-op form is a dozen ops and their
+// backward nodes (docs/offline.md, "Q-Transformer speed"). CPU float32; sums in double.
+struct QtLossStats {
+  double td = 0.0;            // the first term
+  double conservative = 0.0;  // the regulariser before its weight
+  double q_data = 0.0;        // mean of q[b, d, a_bd]
+};
+torch::Tensor QTransformerLoss(const torch::Tensor& q, const torch::Tensor& taken,
+                               const torch::Tensor& target, double conservative_weight,
+                               QtLossStats* stats = nullptr);
+
 }  // namespace bellman::algos

@@ -53,6 +53,7 @@ class GlooCollective final : public Collective {
 
  private:
   struct Impl;
+  void AllReduceInt64(int64_t* data, int64_t n, bool max);
   WorldInfo world_;
   std::unique_ptr<Impl> impl_;
   int64_t broadcasts_ = 0;
