@@ -5,7 +5,8 @@ synthetic transitions of the given shapes: the baseline of bench/qt.sh. Prints o
 
 Same model (a Linear-ReLU-Linear state encoder, per-dimension bin embeddings, a learned position
 embedding, pre-norm causal transformer blocks with a 4x GELU MLP, a shared Q head over the bins)
-and the same step: target forward on (s, a^{1:D-1}) and on s', per-dimension max backups, the
+and the same step: target forward on s' alone (one token) and, when D > 1, on (s, a^{1:D-1}) (as
+bellman computes only what the backups read), per-dimension max backups, the
 Monte-Carlo lower bound, the conservative regulariser over the unseen bins, Adam, gradient
 clipping at 10, Polyak update of the target. Sampling is not timed; bellman's figure includes
 its transition sampling.
@@ -90,11 +91,15 @@ def main():
         r, not_done, mc = torch.rand(b) * 0.01, torch.ones(b), torch.rand(b)
         prefix = act[:, : dims - 1]
         with torch.no_grad():
-            # One target forward: (s, prefix) and s' (token 0 only), as bellman batches them.
-            q_t = target(torch.cat([s, s2]), torch.cat([prefix, prefix]))
-            q_next_dim, v_next = q_t[:b], q_t[b:, 0].max(-1).values
+            # Only what the backups read, as bellman: s' alone (one token), and (s, prefix) for
+            # the next dimension's values when D > 1.
+            v_next = target(s2, prefix[:, :0])[:, 0].max(-1).values
             boot = r + gamma * not_done * v_next
-            tgt = torch.cat([q_next_dim[:, 1:].max(-1).values, boot[:, None]], 1)
+            if dims > 1:
+                q_next_dim = target(s, prefix)
+                tgt = torch.cat([q_next_dim[:, 1:].max(-1).values, boot[:, None]], 1)
+            else:
+                tgt = boot[:, None]
             tgt = torch.maximum(tgt, mc[:, None])
         q = net(s, prefix)
         taken = F.one_hot(act, bins).float()
