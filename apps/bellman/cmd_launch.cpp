@@ -6,7 +6,9 @@
 // torchrun, Slurm or by hand (docs/distributed.md).
 //
 // If a rank fails, the others are stopped (SIGTERM, then SIGKILL after a grace period) and
-// launch exits with the failed rank's status, as torchrun does.
+// launch exits with the failed rank's status, as torchrun does. With --keep-going the others run
+// on (an Ape-X learner survives a dead actor) and launch exits with the first failed rank's
+// status once every rank has ended.
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
@@ -33,6 +35,7 @@ struct LaunchOptions {
   int nproc = 2;
   std::string master_addr = "127.0.0.1";
   int master_port = 0;  // 0: a free port, asked of the kernel
+  bool keep_going = false;
   std::vector<std::string> command;
 };
 
@@ -111,7 +114,11 @@ int Launch(const LaunchOptions& o) {
       pids[i] = -1;
       --running;
       const int status = Status(wstatus);
-      if (status != 0 && !stopping) {
+      if (status != 0 && o.keep_going) {
+        std::fprintf(stderr, "bellman launch: rank %zu exited with status %d; the others go on\n",
+                     i, status);
+        if (result == 0) result = status;
+      } else if (status != 0 && !stopping) {
         std::fprintf(stderr,
                      "bellman launch: rank %zu exited with status %d; stopping the others\n", i,
                      status);
@@ -136,6 +143,9 @@ void AddLaunchCommand(CLI::App& app) {
   cmd->add_option("--nproc", o->nproc, "number of ranks on this host (default 2)");
   cmd->add_option("--master-addr", o->master_addr, "rendezvous address (default 127.0.0.1)");
   cmd->add_option("--master-port", o->master_port, "rendezvous port (default: a free one)");
+  cmd->add_flag("--keep-going", o->keep_going,
+                "a failed rank does not stop the others (Ape-X actors); exit with the first "
+                "failure's status once all have ended");
   cmd->add_option("command", o->command, "the bellman command each rank runs, after --")
       ->required();
   cmd->callback([o] {

@@ -11,6 +11,7 @@
 
 #include "bellman/core/error.h"
 #include "bellman/dist/gloo.h"
+#include "bellman/dist/store.h"
 #include "bellman/envs/env_args.h"
 #include "bellman/train/train.h"
 #include "commands.h"
@@ -67,6 +68,9 @@ void AddTrainCommands(CLI::App& app) {
       options.world_size = world->world_size;
       options.join_group = [w = *world](double timeout_s) -> std::unique_ptr<Collective> {
         return std::make_unique<dist::GlooCollective>(w, timeout_s);
+      };
+      options.open_store = [w = *world](bool serve, double timeout_s) {
+        return dist::OpenStore(w, serve, timeout_s);
       };
       if (world->rank != 0) options.progress = options.verbose = false;
     }

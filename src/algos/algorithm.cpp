@@ -49,6 +49,26 @@ void LoadState(Algorithm& algo, std::string_view bytes) {
   state.Load(bytes);
 }
 
+std::string SaveParams(Algorithm& algo) {
+  nets::StateDict state;
+  algo.DeclareState(state);
+  return state.ModulesOnly().Save();
+}
+
+void LoadParams(Algorithm& algo, std::string_view bytes) {
+  nets::StateDict state;
+  algo.DeclareState(state);
+  state.ModulesOnly().Load(bytes);
+}
+
+void OffPolicyAlgorithm::TdErrorsOf(const Batch& /*batch*/, std::vector<float>& /*out*/) {
+  throw Error("this algorithm has no Ape-X actors (dist.mode apex runs the DQN family)");
+}
+
+void OffPolicyAlgorithm::FixExplorationRate(double /*rate*/) {
+  throw Error("this algorithm has no Ape-X actors (dist.mode apex runs the DQN family)");
+}
+
 const std::vector<AlgoRegistration>& AlgoRegistry() {
   static const std::vector<AlgoRegistration> registry = [] {
     std::vector<AlgoRegistration> r;

@@ -147,7 +147,7 @@ void ValueAgent::CheckFinite(const torch::Tensor& t, const char* what) const {
 void ValueAgent::Act(const void* obs, int64_t n, bool explore, void* out) {
   auto* actions = static_cast<int64_t*>(out);
   const int64_t start = env_.action_space.start();
-  if (explore && env_steps_ < config_.learning_starts) {
+  if (explore && env_steps_ < config_.learning_starts && fixed_epsilon_ < 0.0) {
     // SB3: uniform random actions until learning_starts, no forward pass.
     for (int64_t i = 0; i < n; ++i) actions[i] = start + explore_rng_.Integers(0, num_actions_);
     return;
@@ -169,10 +169,7 @@ void ValueAgent::Act(const void* obs, int64_t n, bool explore, void* out) {
   }
 }
 
-Metrics ValueAgent::Update(const Batch& batch) {
-  // Profiling reads the clock only when on; CPU tensors compute eagerly, so a phase's time is
-  // the time of its own ops.
-  const Clock::time_point t0 = profile_ ? Clock::now() : Clock::time_point{};
+ValueAgent::BatchTensors ValueAgent::Tensors(const Batch& batch) const {
   const int64_t b = batch.size();
   torch::Tensor obs = ObsTensor(batch.obs_data(), b);
   torch::Tensor next_obs = ObsTensor(batch.next_obs_data(), b);
@@ -191,6 +188,31 @@ Metrics ValueAgent::Update(const Batch& batch) {
     reward = reward.to(device_);
     discount = discount.to(device_);
   }
+  return {obs, actions, reward, discount, next_obs};
+}
+
+void ValueAgent::TdErrorsOf(const Batch& batch, std::vector<float>& out) {
+  torch::NoGradGuard no_grad;
+  const BatchTensors t = Tensors(batch);
+  BeforeForward(Phase::kUpdate);
+  torch::Tensor td =
+      Loss(t.obs, t.actions, t.reward, t.discount, t.next_obs).td_abs.to(torch::kCPU).contiguous();
+  out.assign(td.data_ptr<float>(), td.data_ptr<float>() + td.numel());
+}
+
+void ValueAgent::FixExplorationRate(double rate) {
+  Require(rate >= 0.0 && rate <= 1.0, "{}: an exploration rate must be in [0, 1], got {}", name_,
+          rate);
+  fixed_epsilon_ = rate;
+  epsilon_ = rate;
+}
+
+Metrics ValueAgent::Update(const Batch& batch) {
+  // Profiling reads the clock only when on; CPU tensors compute eagerly, so a phase's time is
+  // the time of its own ops.
+  const Clock::time_point t0 = profile_ ? Clock::now() : Clock::time_point{};
+  const int64_t b = batch.size();
+  const auto [obs, actions, reward, discount, next_obs] = Tensors(batch);
 
   BeforeForward(Phase::kUpdate);
   LossTerms terms = Loss(obs, actions, reward, discount, next_obs);
@@ -248,6 +270,7 @@ void ValueAgent::OnEnvStep(int64_t env_steps) {
     ++num_target_updates_;
     if (profile_) target_seconds_ += Seconds(t0, Clock::now());
   }
+  if (fixed_epsilon_ >= 0.0) return;  // an Ape-X actor's epsilon_i
   epsilon_ = LinearEpsilon(config_.exploration_initial_eps, config_.exploration_final_eps,
                            config_.exploration_fraction, env_steps_, total_timesteps_);
 }

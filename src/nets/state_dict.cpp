@@ -33,6 +33,14 @@ void StateDict::AddFloats(const std::string& name, std::vector<float>& values) {
   Add(name, Kind::kFloats, &values);
 }
 
+StateDict StateDict::ModulesOnly() const {
+  StateDict only;
+  for (const Entry& e : entries_) {
+    if (e.kind == Kind::kModule) only.entries_.push_back(e);
+  }
+  return only;
+}
+
 std::string StateDict::Save() const {
   torch::serialize::OutputArchive archive;
   for (const Entry& e : entries_) {

@@ -50,6 +50,19 @@ void ReplayBuffer::AddTransitions(const TransitionRows& rows) {
   Added(first, rows.n);
 }
 
+void ReplayBuffer::AddTransitions(const TransitionRows& rows, std::span<const float> td_errors) {
+  if (!per_) throw Error("ReplayBuffer: initial priorities need a prioritized buffer");
+  if (td_errors.size() != static_cast<size_t>(rows.n)) {
+    throw Error(fmt::format("ReplayBuffer::AddTransitions: {} TD errors for {} rows",
+                            td_errors.size(), rows.n));
+  }
+  const int64_t first = storage_.Add(rows);
+  Added(first, rows.n);
+  std::vector<int64_t> indices(static_cast<size_t>(rows.n));
+  for (int64_t i = 0; i < rows.n; ++i) indices[static_cast<size_t>(i)] = (first + i) % capacity();
+  per_->UpdatePriorities(indices, td_errors);
+}
+
 void ReplayBuffer::AddStep(const TransitionRows& rows, std::span<const int> env_ids) {
   if (rows.discount) {
     throw Error("ReplayBuffer::AddStep: rows.discount must be null (discounts come from gamma)");

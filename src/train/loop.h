@@ -9,9 +9,11 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "bellman/algos/algorithm.h"
+#include "bellman/core/error.h"
 #include "bellman/core/rng.h"
 #include "bellman/replay/batch.h"
 
@@ -64,6 +66,11 @@ class Learner {
   // After the step's bookkeeping and OnEnvStep: the updates that are due, each Update's
   // metrics handed to `add`.
   virtual void Train(int64_t env_steps, int64_t vec_steps, const AddMetricsFn& add) = 0;
+  // Complete transitions with initial priorities from an Ape-X actor's block (the off-policy
+  // learner with prioritized replay only; bellman::Error otherwise).
+  virtual void StoreBlock(const TransitionRows& /*rows*/, std::span<const float> /*td_errors*/) {
+    throw Error("only an off-policy learner stores Ape-X blocks");
+  }
   // The learner's files in a checkpoint directory (replay.bin), and reading them back.
   virtual void Save(const std::filesystem::path& dir) const = 0;
   virtual void Load(const std::filesystem::path& dir) = 0;

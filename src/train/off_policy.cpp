@@ -23,6 +23,9 @@ class OffPolicyLearner final : public Learner {
         profile_(profile) {}
 
   void Store(const TransitionRows& rows) override { buffer_.AddStep(rows); }
+  void StoreBlock(const TransitionRows& rows, std::span<const float> td_errors) override {
+    if (rows.n > 0) buffer_.AddTransitions(rows, td_errors);
+  }
 
   void Train(int64_t env_steps, int64_t vec_steps, const AddMetricsFn& add) override {
     buffer_.set_step(env_steps);

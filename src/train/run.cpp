@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "bellman/algos/algorithm.h"
 #include "bellman/core/config.h"
@@ -27,6 +28,7 @@
 #include "bellman/io/tfevents.h"
 #include "bellman/nets/threads.h"
 #include "bellman/train/train.h"
+#include "train/apex.h"
 #include "train/checkpoint_state.h"
 #include "train/evaluate.h"
 #include "train/loop.h"
@@ -44,14 +46,14 @@ using json = nlohmann::json;
 
 namespace {
 
-// Rank r of a data-parallel run keeps rank 0's network stream (the same initial parameters on
-// every rank) and evaluation seeds, and gets its own env seeds (env_seed + r * num_envs: the
+// Rank r of a data-parallel or Ape-X run keeps rank 0's network stream (the same initial parameters
+// on every rank) and evaluation seeds, and gets its own env seeds (env_seed + r * num_envs: the
 // ranks' envs are seeded as one vector env of world_size * num_envs) and its own replay-sampling
 // and exploration streams (child r - 1 of rank 0's). Rank 0's streams are the single-process ones.
-Streams RankStreams(const TrainConfig& tc, const Collective* group) {
+Streams RankStreams(const TrainConfig& tc, int rank) {
   Streams s = MakeStreams(tc.seed);
-  if (group == nullptr || group->rank() == 0) return s;
-  const auto r = static_cast<size_t>(group->rank());
+  if (rank == 0) return s;
+  const auto r = static_cast<size_t>(rank);
   Rng sampler = s.sampler, explore = s.explore;
   s.sampler = sampler.Spawn(r).back();
   s.explore = explore.Spawn(r).back();
@@ -62,13 +64,14 @@ Streams RankStreams(const TrainConfig& tc, const Collective* group) {
 class Run {
  public:
   Run(const TrainOptions& options, fs::path run_dir, YAML::Node resolved, const TrainConfig& tc,
-      std::unique_ptr<io::Dataset> dataset, Collective* group)
+      std::unique_ptr<io::Dataset> dataset, Collective* group, KeyValueStore* store)
       : options_(options),
         run_dir_(std::move(run_dir)),
         resolved_(std::move(resolved)),
         tc_(tc),
         group_(group),
-        streams_(RankStreams(tc, group_)),
+        store_(store),
+        streams_(RankStreams(tc, options.world_size > 1 ? options.rank : 0)),
         dataset_(std::move(dataset)) {
     // OpenBLAS stays at 1 thread whatever torch_threads says (docs/dqn.md, "Determinism").
     nets::SetNumThreads(tc_.torch_threads, 1);
@@ -111,6 +114,7 @@ class Run {
     } else if (auto* on = dynamic_cast<algos::OnPolicyAlgorithm*>(algo_.get())) {
       learner_ = MakeOnPolicyLearner(*on, profile);
     } else if (auto* off = dynamic_cast<algos::OffPolicyAlgorithm*>(algo_.get())) {
+      if (store_ != nullptr) StartApex(*off);
       if (off->schedule().normalize_reward) {
         throw Error(
             fmt::format("{}.normalize_reward scales a dataset's rewards and needs "
@@ -121,6 +125,12 @@ class Run {
                                       vec_->action_space(), tc_.num_envs, sampler_, profile);
     } else {
       throw Error(fmt::format("algorithm '{}' is neither off-policy nor on-policy", tc_.algo));
+    }
+    if (store_ != nullptr && apex_actor_ == nullptr && apex_learner_ == nullptr) {
+      throw Error(
+          fmt::format("dist.mode apex runs the DQN family's off-policy learning; '{}' cannot (use "
+                      "dist.mode data_parallel)",
+                      tc_.algo));
     }
     const size_t n = static_cast<size_t>(tc_.num_envs);
     obs_.resize(n * vec_->obs_bytes());
@@ -194,9 +204,21 @@ class Run {
       metric_sums_[k] = ParseHexDouble(s.at("metric_sums").at(k));
     }
     metric_count_ = s.at("metric_count").get<int64_t>();
+    apex_pending_ = s.value("apex_pending_env_steps", int64_t{0});
     wall_before_ = s.at("wall_seconds").get<double>();
     last_eval_ = s.contains("last_eval_mean") ? ParseHexDouble(s.at("last_eval_mean")) : NAN;
     resumed_from_ = env_steps_;
+  }
+
+  // Ape-X, once the run is built (and resumed): the learner publishes its run directory and
+  // parameters; an actor waits for the parameters.
+  void Announce() {
+    if (apex_learner_) {
+      apex_learner_->PublishRunDir(run_dir_.string());
+      apex_learner_->PublishParams(algos::SaveParams(*algo_));
+      published_at_ = updates_;
+    }
+    if (apex_actor_) apex_actor_->SyncParams(*algo_, /*wait=*/true);
   }
 
   // Every rank starts (or resumes) at the same step: a rank whose newest checkpoint is older
@@ -245,23 +267,36 @@ class Run {
       return interval > 0 && env_steps_ / interval != (env_steps_ - n) / interval;
     };
     const AddMetricsFn add = [this](const algos::Metrics& m) { AddMetrics(m); };
-    while (env_steps_ < tc_.n_timesteps && !stop) {
-      // Collect one vector step with the exploring policy and store it (online only).
-      if (!offline()) {
+    // An Ape-X actor runs until its learner says stop, whatever n_timesteps says.
+    while ((env_steps_ < tc_.n_timesteps || apex_actor_) && !stop) {
+      // Collect one vector step with the exploring policy and store it (online only); an Ape-X
+      // learner reads the actors' transitions instead.
+      if (apex_learner_) {
+        Phase p(P(&LoopProfile::env));
+        IngestStep();
+      } else if (!offline()) {
         CollectStep();
       }
       env_steps_ += n;
       ++vec_steps_;
-      if (!offline()) CountEpisodes(bar);
-      {
-        Phase p(P(&LoopProfile::target));
-        algo_->OnEnvStep(env_steps_);
+      if (!offline() && !apex_learner_) CountEpisodes(bar);
+      if (apex_actor_) {
+        stop = apex_actor_->stop_requested();
+      } else {
+        {
+          Phase p(P(&LoopProfile::target));
+          algo_->OnEnvStep(env_steps_);
+        }
+        learner_->Train(env_steps_, vec_steps_, add);
       }
-      learner_->Train(env_steps_, vec_steps_, add);
+      if (apex_learner_ && updates_ - published_at_ >= tc_.dist.param_sync_interval) {
+        apex_learner_->PublishParams(algos::SaveParams(*algo_));
+        published_at_ = updates_;
+      }
 
-      // Evaluate, log, checkpoint.
+      // Evaluate, log, checkpoint (an Ape-X actor only logs).
       std::optional<EvalResult> eval;
-      if (crossed(tc_.eval_freq)) {
+      if (crossed(tc_.eval_freq) && !apex_actor_) {
         Phase p(P(&LoopProfile::eval));
         eval = Evaluate(Greedy(), tc_.env, tc_.eval_episodes, streams_.eval_seed, RunEnvArgs(tc_),
                         Hooks());
@@ -273,7 +308,7 @@ class Run {
       {
         Phase p(P(&LoopProfile::io));
         if (crossed(tc_.log_interval) || eval || last) Log(csv, tb, eval, columns, elapsed());
-        if (crossed(tc_.checkpoint_freq) || last) Checkpoint(store, elapsed());
+        if ((crossed(tc_.checkpoint_freq) || last) && !apex_actor_) Checkpoint(store, elapsed());
       }
       if (bar) bar->Update(env_steps_);
       if (options_.stop_after_steps > 0 && env_steps_ >= options_.stop_after_steps && !last) {
@@ -288,6 +323,61 @@ class Run {
 
  private:
   bool offline() const { return dataset_ != nullptr; }
+
+  // Ape-X roles: rank 0 learns from prioritised replay, ranks 1..N act with epsilon_i.
+  void StartApex(algos::OffPolicyAlgorithm& off) {
+    if (!off.SupportsApex()) return;  // the caller names the algorithm
+    const int actors = options_.world_size - 1;
+    if (options_.rank == 0) {
+      if (!off.schedule().replay.prioritized) {
+        throw Error(
+            fmt::format("dist.mode apex learns from prioritised replay (Horgan et al. 2018); set "
+                        "{}.prioritized: true",
+                        tc_.algo));
+      }
+      apex_learner_ = std::make_unique<ApexLearner>(
+          *store_, actors, tc_.dist.timeout_s,
+          [](const std::string& line) { std::cout << line << std::endl; });
+      return;
+    }
+    off.FixExplorationRate(ApexEpsilon(options_.rank - 1, actors));
+    const algos::OffPolicySchedule sched = off.schedule();
+    apex_actor_ = std::make_unique<ApexActor>(
+        *store_, options_.rank - 1, vec_->observation_space(), vec_->action_space(), tc_.num_envs,
+        sched.replay.n_step, sched.replay.gamma, tc_.dist.block_steps, tc_.dist.timeout_s);
+  }
+
+  // The learner's loop step: enough actors' env steps read for one vector step of its own
+  // schedule (train_freq, target updates and logs count these as a single process counts its
+  // own), waiting for blocks when there are none.
+  void IngestStep() {
+    const int n = tc_.num_envs;
+    const auto ingest = [this](std::string_view bytes) {
+      ApexBlock b = DecodeApexBlock(bytes, vec_->obs_bytes(), vec_->action_bytes());
+      learner_->StoreBlock(b.rows, b.td_errors);
+      apex_pending_ += b.env_steps;
+      for (size_t k = 0; k < b.episode_returns.size(); ++k) {
+        ++episodes_;
+        recent_returns_.push_back(b.episode_returns[k]);
+        recent_lengths_.push_back(b.episode_lengths[k]);
+        if (recent_returns_.size() > 100) {
+          recent_returns_.pop_front();
+          recent_lengths_.pop_front();
+        }
+      }
+    };
+    while (apex_pending_ < n) {
+      if (apex_learner_->Poll(ingest) > 0) continue;
+      if (apex_learner_->alive() == 0) {
+        throw Error(fmt::format(
+            "every Ape-X actor has been silent for dist.timeout_s = {} s; the learner stops at "
+            "env step {} (its checkpoints stay; --resume continues once actors run)",
+            tc_.dist.timeout_s, env_steps_));
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    apex_pending_ -= n;
+  }
   // Offline runs on a dataset with D4RL reference scores log normalised scores too.
   bool normalized() const {
     return offline() && dataset_->metadata().ref_min_score && dataset_->metadata().ref_max_score &&
@@ -318,7 +408,21 @@ class Run {
                               .truncated = vec_->truncated().data(),
                               .final_obs = vec_->final_obs_data(),
                               .has_final_obs = vec_->has_final_obs().data()};
-    {
+    if (apex_actor_) {
+      // The episodes this step ends, for the learner's logs (CountEpisodes books them here).
+      finished_returns_.clear();
+      finished_lengths_.clear();
+      for (int i = 0; i < n; ++i) {
+        if (!vec_->has_final_obs()[static_cast<size_t>(i)]) continue;
+        finished_returns_.push_back(running_return_[static_cast<size_t>(i)] +
+                                    vec_->rewards()[static_cast<size_t>(i)]);
+        finished_lengths_.push_back(running_length_[static_cast<size_t>(i)] + 1);
+      }
+      Phase p(P(&LoopProfile::replay));
+      apex_actor_->Step(rows, finished_returns_.data(), finished_lengths_.data(),
+                        static_cast<int>(finished_returns_.size()),
+                        dynamic_cast<algos::OffPolicyAlgorithm&>(*algo_));
+    } else {
       Phase p(P(&LoopProfile::replay));
       learner_->Store(rows);
     }
@@ -331,6 +435,15 @@ class Run {
                      TrainResult& result) {
     if (bar) bar->Finish();
     const double train_seconds = elapsed();
+    // The actors stop collecting before the learner's final evaluation.
+    if (apex_learner_) apex_learner_->Stop();
+    if (apex_actor_) {
+      result.env_steps = env_steps_;
+      result.wall_seconds = wall_before_ + elapsed();
+      result.finished = true;
+      WriteSummary(result);
+      return result;
+    }
     result.final_eval = Evaluate(Greedy(), tc_.env, tc_.final_eval_episodes,
                                  streams_.final_eval_seed, RunEnvArgs(tc_), Hooks());
     result.final_eval.seed = streams_.final_eval_seed;
@@ -388,6 +501,7 @@ class Run {
                       {"mean", result.final_eval.mean},
                       {"std", result.final_eval.std},
                       {"returns", result.final_eval.returns}}}};
+    if (apex_actor_) summary.erase("final_eval");  // the learner evaluates
     // The last periodic evaluation (eval_seed's episodes; the one eval_stop_return looked at).
     if (!std::isnan(last_eval_)) summary["last_periodic_eval_mean"] = last_eval_;
     if (offline()) {
@@ -405,6 +519,29 @@ class Run {
       json profile = json::object();
       for (const auto& [name, seconds] : result.profile) profile[name] = seconds;
       summary["profile_seconds"] = profile;
+    }
+    if (apex_learner_) {
+      summary["dist"] = {{"mode", "apex"},
+                         {"rank", 0},
+                         {"world_size", options_.world_size},
+                         {"role", "learner"},
+                         {"actors", options_.world_size - 1},
+                         {"actors_alive", apex_learner_->alive()},
+                         {"actor_drops", apex_learner_->drops()},
+                         {"blocks_read", apex_learner_->blocks_read()},
+                         {"bytes_read", apex_learner_->bytes_read()},
+                         {"params_published", apex_learner_->params_published()}};
+    }
+    if (apex_actor_) {
+      summary["dist"] = {{"mode", "apex"},
+                         {"rank", options_.rank},
+                         {"world_size", options_.world_size},
+                         {"role", "actor"},
+                         {"epsilon", ApexEpsilon(options_.rank - 1, options_.world_size - 1)},
+                         {"blocks_sent", apex_actor_->blocks_sent()},
+                         {"bytes_sent", apex_actor_->bytes_sent()},
+                         {"param_loads", apex_actor_->param_loads()},
+                         {"reconnects", apex_actor_->reconnects()}};
     }
     if (group_ != nullptr) {
       // param_checks passed checks of identical parameters on every rank; param_hash chains
@@ -448,6 +585,7 @@ class Run {
       metric_sums_[j] += m[j].second;
     }
     ++metric_count_;
+    ++updates_;
   }
 
   ActFn Greedy() {
@@ -531,6 +669,8 @@ class Run {
                 {"metric_count", metric_count_},
                 {"wall_seconds", wall_before_ + elapsed}};
       if (!std::isnan(last_eval_)) s["last_eval_mean"] = HexDouble(last_eval_);
+      // Env steps of actors' blocks read but not yet counted by the loop.
+      if (apex_learner_) s["apex_pending_env_steps"] = apex_pending_;
       if (offline()) {
         s["dataset_steps"] = dataset_->total_steps();
         s["dataset_episodes"] = dataset_->num_episodes();
@@ -545,7 +685,8 @@ class Run {
   fs::path run_dir_;
   YAML::Node resolved_;
   TrainConfig tc_;
-  Collective* group_;  // data-parallel runs only
+  Collective* group_;     // data-parallel runs only
+  KeyValueStore* store_;  // Ape-X runs only
   Streams streams_;
   std::unique_ptr<io::Dataset> dataset_;  // offline runs only
   std::vector<Env*> envs_;                // owned by vec_; SetState on resume only
@@ -569,6 +710,14 @@ class Run {
   int64_t resumed_from_ = -1;
   double wall_before_ = 0.0;
   double last_eval_ = NAN;
+  int64_t updates_ = 0;  // gradient steps of this process (Ape-X parameter publishing)
+  // Ape-X (one of the two, on an apex run).
+  std::unique_ptr<ApexLearner> apex_learner_;
+  std::unique_ptr<ApexActor> apex_actor_;
+  int64_t apex_pending_ = 0;              // learner: env steps read from blocks, not yet counted
+  int64_t published_at_ = 0;              // learner: updates_ at the last parameter broadcast
+  std::vector<double> finished_returns_;  // actor: episodes ended by the current step
+  std::vector<int64_t> finished_lengths_;
 };
 
 std::string SlashesToUnderscores(std::string s) {
@@ -635,15 +784,33 @@ TrainResult Train(const TrainOptions& options) {
     Require(options.record_dataset.empty(),
             "--record-dataset records one process's run; not in a multi-process run");
   }
-  // Joined once the config (dist.timeout_s, the layout) is known; nullptr: one process.
+  // Joined once the config (dist.timeout_s, the layout) is known; nullptr: one process. An
+  // Ape-X run shares a key-value store instead of a process group (docs/distributed.md).
   std::unique_ptr<Collective> owned_group;
   Collective* group = nullptr;
+  std::unique_ptr<KeyValueStore> store;
   auto join = [&](const TrainConfig& t) {
     if (!multi) return;
     t.dist.CheckLayout(options.world_size);
+    if (t.dist.mode == "apex") {
+      Require(static_cast<bool>(options.open_store),
+              "dist.mode apex needs a key-value store (bellman train under bellman launch or "
+              "torchrun's variables)");
+      store = options.open_store(options.rank == 0, t.dist.timeout_s);
+      return;
+    }
     owned_group = options.join_group(t.dist.timeout_s);
     group = owned_group.get();
   };
+  // An Ape-X actor keeps no checkpoints: resumed or not, it starts afresh in the learner's run.
+  const bool actor_resume = [&] {
+    if (!multi || options.rank == 0 || options.resume.empty()) return false;
+    const fs::path config = fs::path(options.resume) / "config.yaml";
+    if (!fs::exists(config)) return false;
+    TrainConfig peek;
+    Resolve(LoadYamlFile(config.string()), options.overrides, &peek);
+    return peek.dist.mode == "apex";
+  }();
   TrainConfig tc;
   YAML::Node resolved;
   fs::path run_dir;
@@ -669,7 +836,13 @@ TrainResult Train(const TrainOptions& options) {
                               options.record_dataset));
     }
   }
-  if (!options.resume.empty()) {
+  if (actor_resume) {
+    resolved = Resolve(LoadYamlFile((fs::path(options.resume) / "config.yaml").string()),
+                       options.overrides, &tc);
+    join(tc);
+    run_dir = RankDir(options.resume, options.rank);
+    fs::create_directories(run_dir);
+  } else if (!options.resume.empty()) {
     // Every rank is given rank 0's run directory and resumes its own.
     resume_ckpt = io::ResolveCheckpoint(RankDir(options.resume, options.rank).string());
     run_dir = resume_ckpt->parent_path().parent_path();
@@ -712,7 +885,12 @@ TrainResult Train(const TrainOptions& options) {
     if (group != nullptr) {
       run_dir = RankDir(group->BroadcastString(run_dir.string(), 0), options.rank);
     }
-    if (fs::exists(run_dir / "checkpoints")) {
+    const bool apex_actor = store != nullptr && options.rank > 0;
+    if (apex_actor) {
+      // The learner publishes its run directory once its run is built (Run::Announce).
+      run_dir = RankDir(WaitApexRunDir(*store, tc.dist.timeout_s), options.rank);
+    }
+    if (fs::exists(run_dir / "checkpoints") && !apex_actor) {
       throw Error(
           fmt::format("run directory {} already holds a run; use --resume {} to continue "
                       "it, or another --run-dir",
@@ -721,9 +899,10 @@ TrainResult Train(const TrainOptions& options) {
     fs::create_directories(run_dir);
   }
   io::WriteFileAtomic(run_dir / "config.yaml", ToYaml(resolved));
-  Run run(options, run_dir, resolved, tc, std::move(dataset), group);
+  Run run(options, run_dir, resolved, tc, std::move(dataset), group, store.get());
   if (resume_ckpt) run.Resume(*resume_ckpt);
   if (group != nullptr) run.AgreeOnStep(resume_ckpt.has_value());
+  if (store != nullptr) run.Announce();
   TrainResult r = run.Loop();
   if (options.verbose && r.finished) {
     if (!r.profile.empty()) {

@@ -211,6 +211,7 @@ void DistConfig::Validate() const {
   Require(timeout_s > 0.0 && std::isfinite(timeout_s),
           "dist.timeout_s must be a finite number > 0, got {}", timeout_s);
   Require(check_interval >= 0, "dist.check_interval must be >= 0, got {}", check_interval);
+  Require(block_steps >= 1, "dist.block_steps must be >= 1, got {}", block_steps);
 }
 
 void DistConfig::CheckLayout(int world_size) const {
@@ -225,9 +226,18 @@ void DistConfig::CheckLayout(int world_size) const {
             learners, world_size, world_size);
     return;
   }
-  throw Error(fmt::format(
-      "dist.mode apex (Ape-X actors and a learner) is not built yet; this bellman trains "
-      "multi-process runs in dist.mode data_parallel (docs/distributed.md)"));
+  // apex: rank 0 learns, ranks 1..world_size-1 act.
+  Require(world_size >= 2,
+          "dist.mode apex needs a learner and at least one actor: 2 or more "
+          "ranks, got {}",
+          world_size);
+  Require(actors == 0 || actors == world_size - 1,
+          "dist.actors is {} but the run has {} ranks: one learner (rank 0) and {} actor(s) "
+          "(dist.actors: 0 or {})",
+          actors, world_size, world_size - 1, world_size - 1);
+  Require(learners == 0 || learners == 1,
+          "dist.learners is {}; dist.mode apex has one learner (rank 0; dist.learners: 0 or 1)",
+          learners);
 }
 
 std::string PresetPath(const std::string& algo, const std::string& env) {

@@ -87,6 +87,16 @@ class OffPolicyAlgorithm : public Algorithm {
   // |TD error| of each row of the last Update (new PER priorities).
   virtual std::span<const float> td_errors() const = 0;
   virtual OffPolicySchedule schedule() const = 0;
+
+  // Ape-X (docs/distributed.md): whether the algorithm can run as actors and a learner (the
+  // DQN family). The two calls below throw bellman::Error for the others.
+  virtual bool SupportsApex() const { return false; }
+  // |TD error| of each row of `batch` under the current networks, learning nothing: an actor's
+  // initial priorities for the transitions it sends (Horgan et al. 2018, Algorithm 1 line 9).
+  virtual void TdErrorsOf(const Batch& batch, std::vector<float>& out);
+  // An actor explores with this constant rate from its first step (epsilon_i), with no random
+  // warm-up and no schedule.
+  virtual void FixExplorationRate(double rate);
 };
 
 // Learns from whole trajectory segments of the offline dataset it was given
@@ -168,6 +178,10 @@ void ValidateEpsilonSchedule(const std::string& algo, double fraction, double in
 // bellman::Error naming the entry that is missing or does not fit this config.
 std::string SaveState(Algorithm& algo);
 void LoadState(Algorithm& algo, std::string_view bytes);
+// Only the declared networks (modules: online and target), not optimizers, counters or
+// generators: what an Ape-X learner sends its actors, which keep their own exploration state.
+std::string SaveParams(Algorithm& algo);
+void LoadParams(Algorithm& algo, std::string_view bytes);
 
 // Registered algorithms ("dqn"), sorted by name. Each algorithm file registers itself with
 // BELLMAN_REGISTER_ALGORITHMS (below); the build lists every such file (docs/architecture.md).

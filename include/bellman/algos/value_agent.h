@@ -103,6 +103,9 @@ class ValueAgent : public OffPolicyAlgorithm {
   OffPolicySchedule schedule() const override;
   void DeclareState(nets::StateDict& state) override;
   Metrics ProfileSeconds() const override;
+  bool SupportsApex() const override { return true; }
+  void TdErrorsOf(const Batch& batch, std::vector<float>& out) override;
+  void FixExplorationRate(double rate) override;
 
   // Observations as the float32 network input [n, obs...]: float32 Box rows as they are (no
   // copy), uint8 Box rows (MinAtar) converted, Discrete states one-hot encoded.
@@ -146,6 +149,12 @@ class ValueAgent : public OffPolicyAlgorithm {
   // Extra state of a subclass (more networks, counters) for checkpoints.
   virtual void DeclareExtraState(nets::StateDict& /*state*/) {}
 
+  // A batch's columns as the loss's inputs (on the device; reward includes reward_shift).
+  struct BatchTensors {
+    torch::Tensor obs, actions, reward, discount, next_obs;
+  };
+  BatchTensors Tensors(const Batch& batch) const;
+
   // Throws bellman::Error if t has a NaN or Inf, naming the tensor and the step.
   void CheckFinite(const torch::Tensor& t, const char* what) const;
 
@@ -178,6 +187,7 @@ class ValueAgent : public OffPolicyAlgorithm {
   int64_t num_target_updates_ = 0;
   int64_t env_steps_ = 0;
   double epsilon_;
+  double fixed_epsilon_ = -1.0;  // >= 0: an Ape-X actor's constant rate (FixExplorationRate)
   std::vector<float> td_errors_;
   // Profiling (AlgoContext::profile): seconds in each phase of Update / OnEnvStep. Not saved.
   bool profile_ = false;

@@ -39,6 +39,10 @@ class StateDict {
   // ...", "counters: ...") or saying the bytes are not a state archive.
   void Load(std::string_view bytes) const;
 
+  // The same declarations, modules only (network parameters and buffers for Ape-X's parameter
+  // broadcasts; optimizers, counters and generators stay where they are).
+  StateDict ModulesOnly() const;
+
   // The module declared as `name`; throws bellman::Error listing the declared modules.
   torch::nn::Module& module(const std::string& name) const;
   // Declared entry names, in declaration order.

@@ -55,6 +55,9 @@ class ReplayBuffer {
   void AddStep(const TransitionRows& rows, std::span<const int> env_ids = {});
   // Complete transitions (an offline dataset, a custom pipeline), bypassing the accumulators.
   void AddTransitions(const TransitionRows& rows);
+  // The same with each row's |TD error| as its initial priority instead of the running maximum
+  // (Ape-X: the actors compute them; Horgan et al. 2018). PER only (bellman::Error otherwise).
+  void AddTransitions(const TransitionRows& rows, std::span<const float> td_errors);
 
   // A minibatch of n rows into `batch` (reused; no allocation after the first call).
   void Sample(int64_t n, Rng& rng, Batch& batch);

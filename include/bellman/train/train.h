@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bellman/core/collective.h"
+#include "bellman/core/kv_store.h"
 #include "bellman/core/space.h"
 #include "bellman/envs/env.h"
 
@@ -38,6 +39,8 @@ struct DistConfig {
   // data_parallel: gradient all-reduces between checks that every rank holds the same
   // parameters (a hash compared across ranks; 0: never).
   int64_t check_interval = 1000;
+  // apex: vector-env steps an actor collects per block it sends (Horgan et al. 2018: 50).
+  int64_t block_steps = 50;
 
   template <class V>
   void Fields(V& v) {
@@ -47,6 +50,7 @@ struct DistConfig {
     v("param_sync_interval", param_sync_interval);
     v("timeout_s", timeout_s);
     v("check_interval", check_interval);
+    v("block_steps", block_steps);
   }
   // Checks the values alone; the layout against a world size is checked by CheckLayout.
   void Validate() const;
@@ -144,6 +148,9 @@ struct TrainOptions {
   int rank = 0;
   int world_size = 1;
   std::function<std::unique_ptr<Collective>(double timeout_s)> join_group;
+  // dist.mode apex: how to open the run's key-value store (dist/store.h): rank 0 serves it, the
+  // others connect, each waiting at most timeout_s.
+  std::function<std::unique_ptr<KeyValueStore>(bool serve, double timeout_s)> open_store;
 };
 
 struct EvalResult {
