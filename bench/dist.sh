@@ -40,3 +40,37 @@ print(f"{n:6d} {wall:8.2f} {loop:8.2f} {env / loop:14.0f} {upd / loop:14.0f} "
       f"{upd / n / loop:12.0f} {bytes_per_update:14d}")
 PYEOF
 done
+
+# Ape-X (dist.mode apex, configs/dqn/CartPole-v1-apex.yaml without early stop): one learner and
+# 1, 2, 3 actors, $STEPS env steps read by the learner in all. The learner trains at the
+# preset's replay ratio (32 updates per 64 env steps read), so its updates/s follow the env
+# steps/s it is fed; actors collect ahead by at most 4 blocks each. Per run: the learner's
+# loop seconds, env steps/s the actors collected and the learner read, updates/s, the bytes
+# read per env step (blocks: n-step transitions with priorities) and per parameter broadcast.
+echo
+echo "Ape-X: one learner + N actors, $STEPS env steps read by the learner"
+printf '%6s %8s %8s %16s %14s %12s %14s %14s\n' actors wall_s loop_s collected/s read/s \
+  updates/s bytes/step bytes/params
+for a in ${ACTORS:-1 2 3}; do
+  run="$OUT/apex$a"
+  t0=$(date +%s.%N)
+  "$B" launch --nproc $((a + 1)) -- train --seed 1 --no-progress \
+    --config "$ROOT/configs/dqn/CartPole-v1-apex.yaml" --set n_timesteps="$STEPS" \
+    --set eval_freq=0 --set eval_stop_return=0 --set checkpoint_freq=0 \
+    --set final_eval_episodes=1 --run-dir "$run" >/dev/null 2>&1
+  t1=$(date +%s.%N)
+  "$PY" - "$run" "$a" "$t0" "$t1" <<'PYEOF'
+import json, sys
+run, a, t0, t1 = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+L = json.load(open(f"{run}/summary.json"))
+A = [json.load(open(f"{run}/rank{r}/summary.json")) for r in range(1, a + 1)]
+loop = L["wall_seconds"]
+collected = sum(x["env_steps"] for x in A)
+d = L["dist"]
+# q_net + q_target of 4-64-64-2 as a torch archive: measured from the store's traffic instead
+# would need a counter; the parameter count is exact, the archive adds a few hundred bytes.
+params = 2 * 4 * ((4 * 64 + 64) + (64 * 64 + 64) + (64 * 2 + 2))
+print(f"{a:6d} {t1 - t0:8.2f} {loop:8.2f} {collected / loop:16.0f} {L['env_steps'] / loop:14.0f} "
+      f"{L['gradient_steps'] / loop:12.0f} {d['bytes_read'] / L['env_steps']:14.1f} {params:14d}")
+PYEOF
+done

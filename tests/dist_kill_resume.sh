@@ -10,8 +10,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$OUT"' EXIT; echo "work dir $OUT"
 ARGS=(train --algo dqn --env CartPole-v1 --config "$ROOT/configs/dqn/CartPole-v1-fast.yaml"
-      --seed 3 --no-progress --set n_timesteps=12000 --set checkpoint_freq=4000
-      --set eval_stop_return=0 --set eval_freq=6000 --set dist.check_interval=20)
+      --seed 3 --no-progress --set n_timesteps=6000 --set checkpoint_freq=2000
+      --set eval_stop_return=0 --set eval_freq=3000 --set dist.check_interval=20)
 
 "$B" launch --nproc 2 -- "${ARGS[@]}" --run-dir "$OUT/full" > /dev/null 2>&1
 
