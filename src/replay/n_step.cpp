@@ -85,4 +85,14 @@ TransitionRows NStepAccumulator::Push(const void* obs, const void* action, doubl
   return rows;
 }
 
+TransitionRows NStepAccumulator::PushRow(const TransitionRows& rows, int64_t i) {
+  const auto r = static_cast<size_t>(i);
+  const auto* base = static_cast<const std::byte*>(
+      rows.final_obs != nullptr && rows.has_final_obs[r] ? rows.final_obs : rows.next_obs);
+  return Push(static_cast<const std::byte*>(rows.obs) + r * obs_bytes_,
+              static_cast<const std::byte*>(rows.action) + r * action_bytes_, rows.reward[r],
+              base + r * obs_bytes_, rows.terminated[r] != 0,
+              rows.truncated != nullptr && rows.truncated[r] != 0);
+}
+
 }  // namespace bellman

@@ -94,19 +94,9 @@ void ReplayBuffer::AddStep(const TransitionRows& rows, std::span<const int> env_
   if ((rows.final_obs == nullptr) != (rows.has_final_obs == nullptr)) {
     throw Error("ReplayBuffer::AddStep: final_obs and has_final_obs go together; one is null");
   }
-  const size_t ob = storage_.obs_bytes(), ab = storage_.action_bytes();
-  const auto* obs = static_cast<const std::byte*>(rows.obs);
-  const auto* action = static_cast<const std::byte*>(rows.action);
-  const auto* next_obs = static_cast<const std::byte*>(rows.next_obs);
-  const auto* final_obs = static_cast<const std::byte*>(rows.final_obs);
   for (int64_t i = 0; i < rows.n; ++i) {
-    const auto r = static_cast<size_t>(i);
-    const int env = env_ids.empty() ? static_cast<int>(i) : env_ids[r];
-    const std::byte* next =
-        (final_obs && rows.has_final_obs[r]) ? final_obs + r * ob : next_obs + r * ob;
-    const TransitionRows ready = accumulators_[static_cast<size_t>(env)].Push(
-        obs + r * ob, action + r * ab, rows.reward[r], next, rows.terminated[r] != 0,
-        rows.truncated && rows.truncated[r] != 0);
+    const int env = env_ids.empty() ? static_cast<int>(i) : env_ids[static_cast<size_t>(i)];
+    const TransitionRows ready = accumulators_[static_cast<size_t>(env)].PushRow(rows, i);
     if (ready.n > 0) AddTransitions(ready);
   }
 }

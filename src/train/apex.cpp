@@ -196,18 +196,8 @@ void ApexActor::SyncParams(algos::Algorithm& algo, bool wait) {
 void ApexActor::Step(const TransitionRows& rows, const double* episode_returns,
                      const int64_t* episode_lengths, int finished,
                      algos::OffPolicyAlgorithm& algo) {
-  const size_t ob = block_.obs_bytes(), ab = block_.action_bytes();
-  const auto* obs = static_cast<const std::byte*>(rows.obs);
-  const auto* action = static_cast<const std::byte*>(rows.action);
-  const auto* next_obs = static_cast<const std::byte*>(rows.next_obs);
-  const auto* final_obs = static_cast<const std::byte*>(rows.final_obs);
   for (int64_t i = 0; i < rows.n; ++i) {
-    const auto r = static_cast<size_t>(i);
-    const std::byte* next =
-        (final_obs && rows.has_final_obs[r]) ? final_obs + r * ob : next_obs + r * ob;
-    const TransitionRows ready = accumulators_[r].Push(
-        obs + r * ob, action + r * ab, rows.reward[r], next, rows.terminated[r] != 0,
-        rows.truncated != nullptr && rows.truncated[r] != 0);
+    const TransitionRows ready = accumulators_[static_cast<size_t>(i)].PushRow(rows, i);
     if (ready.n > 0) block_.Add(ready);
   }
   for (int k = 0; k < finished; ++k) {

@@ -4,12 +4,8 @@
 // back, a dead store server is StoreUnreachable and a restarted one is reconnected to.
 #include "train/apex.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -26,6 +22,7 @@
 #include "bellman/envs/registry.h"
 #include "bellman/nets/state_dict.h"
 #include "bellman/replay/replay_buffer.h"
+#include "dist/free_port.h"
 
 namespace bellman::train {
 namespace {
@@ -228,17 +225,7 @@ TEST(Apex, ASilentActorIsDroppedAndComesBack) {
   EXPECT_NE(lines[1].find("actor 1 (rank 2) is back"), std::string::npos) << lines[1];
 }
 
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+using bellman::test_util::FreePort;
 
 TEST(ApexStore, AClientReconnectsToARestartedServer) {
   const dist::WorldInfo w{

@@ -2,11 +2,7 @@
 // (nets/grad_sync.h), with the ranks as threads of this process: TCPStore and Gloo do not care.
 #include "bellman/dist/gloo.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <functional>
@@ -18,21 +14,12 @@
 #include "bellman/core/error.h"
 #include "bellman/nets/grad_sync.h"
 #include "bellman/nets/optim.h"
+#include "dist/free_port.h"
 
 namespace bellman::dist {
 namespace {
 
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+using bellman::test_util::FreePort;
 
 // Runs body(group) on `world` ranks, one thread each; rethrows the first rank's exception.
 void OnRanks(int world, const std::function<void(GlooCollective&)>& body, double timeout_s = 30) {

@@ -37,6 +37,10 @@ class NStepAccumulator {
   TransitionRows Push(const void* obs, const void* action, double reward, const void* next_obs,
                       bool terminated, bool truncated);
 
+  // Push of row i of a vector-env step (its final observation where the episode ended there;
+  // rows.truncated may be null). Sizes as this accumulator's.
+  TransitionRows PushRow(const TransitionRows& rows, int64_t i);
+
   // Drops the open transitions (when an episode is abandoned without terminated/truncated).
   void Clear() { count_ = 0; }
 
