@@ -51,6 +51,11 @@ expect_error "unknown command 'tran' (did you mean 'train'?)" tran
 expect_error "Could not convert" solve --gamma abc
 expect_error "--episodes must be >= 1, got 0" solve --method q_learning --episodes 0
 expect_error "--episodes must be >= 1, got -5" solve --method q_learning --episodes=-5
+expect_error "unknown --options 'hallway' (did you mean 'hallways'?)" solve --env FourRooms-v0 \
+  --options hallway
+expect_error "FourRooms-v0's hallway options; --env is FrozenLake-v1" solve --options hallways
+expect_error "learns over options; give --options" solve --env FourRooms-v0 \
+  --method intra_option_q_learning
 expect_error "methods: value_iteration, policy_iteration, q_learning, sarsa, expected_sarsa, double_q_learning" \
   solve --method foo
 expect_error "CartPole-v1: unknown argument 'foo'" train --env CartPole-v1 --env-arg foo=1 \

@@ -23,6 +23,8 @@ expect_in("${OUT}" "Taxi-v3 (= Taxi-v4)")
 
 run_ok(solve --env FrozenLake-v1 --gamma 0.99)
 expect_in("${OUT}" "iterations")
+run_ok(solve --env FourRooms-v0 --gamma 0.9 --options hallways+primitives --method policy_iteration)
+expect_in("${OUT}" "SMDP policy_iteration over 12 options")
 
 run_ok(bench envs --seconds 0.02 --ids CartPole-v1)
 expect_in("${OUT}" "CartPole-v1")

@@ -26,6 +26,11 @@ struct SolveOptions {
   std::optional<int64_t> episodes;  // TD methods; unset: TdConfig's default
   int64_t seed = 0;
   double alpha = 0.1;
+  // Options (FourRooms-v0's hallway options and/or primitive actions as options): the methods
+  // plan or learn over them as an SMDP (tabular/options.h).
+  std::string options = "none";
+  double alpha_power = 0.0;
+  int64_t steps = 2'000'000;
 };
 
 void PrintValues(const Env& env, const EnvArgs& args, const std::vector<double>& V,
@@ -38,8 +43,77 @@ void PrintValues(const Env& env, const EnvArgs& args, const std::vector<double>&
   for (size_t s = 0; s < V.size(); ++s) fmt::print("{:>6} {:>12.6f} {:>7}\n", s, V[s], policy[s]);
 }
 
-constexpr const char* kMethods[] = {"value_iteration", "policy_iteration", "q_learning",
-                                    "sarsa",           "expected_sarsa",   "double_q_learning"};
+constexpr const char* kMethods[] = {
+    "value_iteration",   "policy_iteration",       "q_learning", "sarsa", "expected_sarsa",
+    "double_q_learning", "intra_option_q_learning"};
+
+// --options: plan or learn over options (Sutton, Precup & Singh 1999).
+void RunSolveOptions(const SolveOptions& o, Env& env) {
+  const std::vector<std::string> sets = {"primitives", "hallways", "hallways+primitives"};
+  if (std::find(sets.begin(), sets.end(), o.options) == sets.end()) {
+    throw Error(fmt::format("unknown --options '{}'{}; expected none, {}", o.options,
+                            DidYouMean(o.options, sets), fmt::join(sets, ", ")));
+  }
+  const TransitionModel& P = tabular::RequireTransitionModel(env, "bellman solve --options");
+  const auto nS = static_cast<int64_t>(P.size()), nA = static_cast<int64_t>(P[0].size());
+  std::vector<tabular::Option> options;
+  if (o.options != "primitives") {
+    if (o.env_id != "FourRooms-v0") {
+      throw Error(fmt::format("--options {} are FourRooms-v0's hallway options; --env is {}",
+                              o.options, o.env_id));
+    }
+    options = tabular::FourRoomsHallwayOptions();
+  }
+  if (o.options != "hallways") {
+    for (auto& p : tabular::PrimitiveOptions(nS, nA)) options.push_back(std::move(p));
+  }
+  std::vector<double> V;
+  std::vector<int64_t> policy;
+  if (o.method == "value_iteration" || o.method == "policy_iteration") {
+    const tabular::SmdpResult r = o.method == "value_iteration"
+                                      ? tabular::SmdpValueIteration(P, options, o.gamma, o.tol)
+                                      : tabular::SmdpPolicyIteration(P, options, o.gamma);
+    fmt::print("SMDP {} over {} options on {} (gamma {}): {} iterations, {}\n", o.method,
+               options.size(), o.env_id, o.gamma, r.iterations,
+               r.converged ? "converged" : "NOT converged");
+    V = r.V;
+    policy = r.policy;
+  } else if (o.method == "q_learning" || o.method == "intra_option_q_learning") {
+    tabular::OptionLearningConfig c{.gamma = o.gamma,
+                                    .alpha = o.alpha,
+                                    .alpha_power = o.alpha_power,
+                                    .total_steps = o.steps,
+                                    .seed = o.seed};
+    const tabular::OptionLearningResult r = o.method == "q_learning"
+                                                ? tabular::SmdpQLearning(env, options, c)
+                                                : tabular::IntraOptionQLearning(env, options, c);
+    fmt::print(
+        "{} over {} options on {} (gamma {}, alpha {} / n^{}, seed {}): {} steps, {} "
+        "episodes, {} options run\n",
+        o.method == "q_learning" ? "SMDP Q-learning" : "intra-option Q-learning", options.size(),
+        o.env_id, o.gamma, o.alpha, o.alpha_power, o.seed, r.total_steps, r.episodes,
+        r.option_executions);
+    policy = r.policy;
+    for (size_t s = 0; s < r.Q.size(); ++s) V.push_back(r.Q[s][static_cast<size_t>(policy[s])]);
+    std::vector<tabular::OptionModel> models;
+    for (const auto& opt : options) models.push_back(tabular::ComputeOptionModel(P, opt, o.gamma));
+    const std::vector<double> v = tabular::SmdpPolicyEvaluation(models, options, policy);
+    const tabular::SmdpResult best = tabular::SmdpPolicyIteration(P, options, o.gamma);
+    double gap = 0.0;
+    for (size_t s = 0; s < v.size(); ++s) gap = std::max(gap, best.V[s] - v[s]);
+    fmt::print("greedy option policy: at most {:.6f} below the optimal SMDP value (exact)\n", gap);
+  } else {
+    throw Error(
+        fmt::format("--options works with value_iteration, policy_iteration, q_learning "
+                    "and intra_option_q_learning, not '{}'",
+                    o.method));
+  }
+  fmt::print("options:");
+  for (size_t k = 0; k < options.size(); ++k) fmt::print(" {}={}", k, options[k].name);
+  fmt::print("\n");
+  fmt::print("{:>6} {:>12} {:>7}\n", "state", "V", "option");
+  for (size_t s = 0; s < V.size(); ++s) fmt::print("{:>6} {:>12.6f} {:>7}\n", s, V[s], policy[s]);
+}
 
 void RunSolve(const SolveOptions& o) {
   const std::vector<std::string> methods(std::begin(kMethods), std::end(kMethods));
@@ -52,6 +126,13 @@ void RunSolve(const SolveOptions& o) {
   }
   EnvArgs args = ParseEnvArgs(o.env_args);
   std::unique_ptr<Env> env = MakeEnv(o.env_id, args);
+  if (o.options != "none" || o.method == "intra_option_q_learning") {
+    if (o.options == "none") {
+      throw Error("--method intra_option_q_learning learns over options; give --options");
+    }
+    RunSolveOptions(o, *env);
+    return;
+  }
   if (o.method == "value_iteration" || o.method == "policy_iteration") {
     const TransitionModel& P = tabular::RequireTransitionModel(*env, "bellman solve");
     tabular::PlanningResult r = o.method == "value_iteration"
@@ -96,13 +177,22 @@ void AddSolveCommand(CLI::App& app) {
   cmd->add_option("--env-arg", o->env_args, "env keyword argument key=value (repeatable)");
   cmd->add_option("--method", o->method,
                   "value_iteration | policy_iteration | q_learning | sarsa | expected_sarsa | "
-                  "double_q_learning")
+                  "double_q_learning | intra_option_q_learning (with --options)")
       ->capture_default_str();
   cmd->add_option("--gamma", o->gamma, "discount factor")->capture_default_str();
   cmd->add_option("--tol", o->tol, "value iteration stopping tolerance")->capture_default_str();
   cmd->add_option("--episodes", o->episodes, "TD methods: training episodes (default 1000)");
   cmd->add_option("--alpha", o->alpha, "TD methods: step size")->capture_default_str();
   cmd->add_option("--seed", o->seed, "TD methods: seed")->capture_default_str();
+  cmd->add_option("--options", o->options,
+                  "plan or learn over options as an SMDP: primitives | hallways | "
+                  "hallways+primitives (FourRooms-v0's hallway options)")
+      ->capture_default_str();
+  cmd->add_option("--alpha-power", o->alpha_power,
+                  "with --options: step size alpha / n^p for the n-th update of Q(s, o)")
+      ->capture_default_str();
+  cmd->add_option("--steps", o->steps, "with --options: env steps of option learning")
+      ->capture_default_str();
   cmd->callback([o] { RunSolve(*o); });
 }
 

@@ -10,6 +10,7 @@ void RegisterToyText(std::vector<EnvRegistration>& out) {
   toy_text::RegisterCliffWalking(out);
   toy_text::RegisterTaxi(out);
   toy_text::RegisterBlackjack(out);
+  toy_text::RegisterFourRooms(out);
 }
 
 }  // namespace bellman

@@ -135,5 +135,6 @@ void RegisterFrozenLake(std::vector<EnvRegistration>& out);
 void RegisterCliffWalking(std::vector<EnvRegistration>& out);
 void RegisterTaxi(std::vector<EnvRegistration>& out);
 void RegisterBlackjack(std::vector<EnvRegistration>& out);
+void RegisterFourRooms(std::vector<EnvRegistration>& out);
 
 }  // namespace bellman::toy_text

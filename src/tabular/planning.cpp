@@ -33,9 +33,9 @@ double Lookahead(const std::vector<Transition>& outcomes, const std::vector<doub
   return q;
 }
 
-// Solves A x = b in place (A row-major n x n) by Gaussian elimination with partial pivoting.
-// Returns false if a pivot is (numerically) zero.
-bool SolveDense(std::vector<double>& A, std::vector<double>& b, size_t n) {
+}  // namespace
+
+bool SolveLinear(std::vector<double>& A, std::vector<double>& B, size_t n, size_t m) {
   for (size_t k = 0; k < n; ++k) {
     size_t piv = k;
     double best = std::abs(A[k * n + k]);
@@ -51,26 +51,35 @@ bool SolveDense(std::vector<double>& A, std::vector<double>& b, size_t n) {
     if (!(best > 1e-13)) return false;
     if (piv != k) {
       std::swap_ranges(A.begin() + k * n, A.begin() + (k + 1) * n, A.begin() + piv * n);
-      std::swap(b[k], b[piv]);
+      std::swap_ranges(B.begin() + k * m, B.begin() + (k + 1) * m, B.begin() + piv * m);
     }
     const double* row_k = &A[k * n];
+    const double* b_k = &B[k * m];
     for (size_t i = k + 1; i < n; ++i) {
       double* row_i = &A[i * n];
       const double f = row_i[k] / row_k[k];
       if (f == 0.0) continue;  // P_pi is sparse: most rows have nothing to eliminate
       row_i[k] = 0.0;
       for (size_t j = k + 1; j < n; ++j) row_i[j] -= f * row_k[j];
-      b[i] -= f * b[k];
+      double* b_i = &B[i * m];
+      for (size_t j = 0; j < m; ++j) b_i[j] -= f * b_k[j];
     }
   }
   for (size_t k = n; k-- > 0;) {
-    double x = b[k];
     const double* row_k = &A[k * n];
-    for (size_t j = k + 1; j < n; ++j) x -= row_k[j] * b[j];
-    b[k] = x / row_k[k];
+    double* x = &B[k * m];
+    for (size_t j = k + 1; j < n; ++j) {
+      const double a = row_k[j];
+      if (a == 0.0) continue;
+      const double* x_j = &B[j * m];
+      for (size_t c = 0; c < m; ++c) x[c] -= a * x_j[c];
+    }
+    for (size_t c = 0; c < m; ++c) x[c] /= row_k[k];
   }
   return true;
 }
+
+namespace {
 
 void CheckPolicy(const TransitionModel& P, const std::vector<int64_t>& policy,
                  const std::string& who) {
@@ -144,7 +153,7 @@ std::vector<double> EvaluateValidated(const TransitionModel& P, const std::vecto
       if (!t.terminated) A[s * n + t.next_state] -= gamma * t.prob;
     }
   }
-  if (!SolveDense(A, b, n)) {
+  if (!SolveLinear(A, b, n, 1)) {
     throw Error(fmt::format("{}: (I - gamma P_pi) is singular (gamma = {})", who, gamma));
   }
   return b;

@@ -16,6 +16,7 @@
 //   Taxi-v4            is_rainy [false], fickle_passenger [false], rainy_probability [0.8],
 //                      fickle_probability [0.3]. TimeLimit 200. Taxi-v3 is an alias.
 //   Blackjack-v1       sab [true], natural [false]. No TimeLimit.
+//   FourRooms-v0       goal [62], success_rate [2/3] (Sutton, Precup & Singh 1999). No TimeLimit.
 //
 // State layouts (Env::GetState / SetState), all values integers stored as doubles:
 //   FrozenLake, CliffWalking: [s, lastaction]          (lastaction -1 = None, right after reset)
@@ -41,6 +42,11 @@
 #include "bellman/envs/env.h"
 
 namespace bellman {
+
+// FourRooms-v0's map (Sutton, Precup & Singh 1999, Figure 2): 13 rows of 13 characters, '#'
+// wall, '.' room cell, 'H' hallway; state s is the s-th non-wall cell in row-major order (104
+// states; hallways 25, 51, 62, 88). src/envs/four_rooms.cpp documents the env.
+const std::vector<std::string>& FourRoomsMap();
 
 // FrozenLake's predefined maps (frozen_lake.MAPS): "4x4" and "8x8". Throws bellman::Error
 // naming the valid names for any other name.

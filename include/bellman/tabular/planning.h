@@ -29,6 +29,11 @@ struct PlanningResult {
   bool converged = false;
 };
 
+// Solves A X = B in place by Gaussian elimination with partial pivoting: A row-major n x n, B
+// row-major n x m (m right-hand sides), X written over B. Returns false (A and B then hold
+// garbage) when a pivot is below 1e-13, i.e. A is singular at the scale of I - gamma P.
+bool SolveLinear(std::vector<double>& A, std::vector<double>& B, size_t n, size_t m);
+
 // Throws bellman::Error if P is malformed (see the list above). `who` prefixes the message.
 void ValidateTransitionModel(const TransitionModel& P, const std::string& who = "P");
 
