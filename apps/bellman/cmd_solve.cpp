@@ -49,7 +49,8 @@ constexpr const char* kMethods[] = {
 
 // --options: plan or learn over options (Sutton, Precup & Singh 1999).
 void RunSolveOptions(const SolveOptions& o, Env& env) {
-  const std::vector<std::string> sets = {"primitives", "hallways", "hallways+primitives"};
+  const std::vector<std::string> sets = {"primitives", "hallways", "hallways+primitives", "eigen",
+                                         "eigen+primitives"};
   if (std::find(sets.begin(), sets.end(), o.options) == sets.end()) {
     throw Error(fmt::format("unknown --options '{}'{}; expected none, {}", o.options,
                             DidYouMean(o.options, sets), fmt::join(sets, ", ")));
@@ -57,14 +58,24 @@ void RunSolveOptions(const SolveOptions& o, Env& env) {
   const TransitionModel& P = tabular::RequireTransitionModel(env, "bellman solve --options");
   const auto nS = static_cast<int64_t>(P.size()), nA = static_cast<int64_t>(P[0].size());
   std::vector<tabular::Option> options;
-  if (o.options != "primitives") {
+  if (o.options.rfind("eigen", 0) == 0) {
+    // Machado et al. 2017: eigenvectors 1-4 of the state graph's Laplacian, both directions.
+    const tabular::Laplacian lap = tabular::GraphLaplacian(P);
+    for (size_t k = 1; k <= 4 && k < lap.eigenvectors.size(); ++k) {
+      std::vector<double> neg = lap.eigenvectors[k];
+      for (double& x : neg) x = -x;
+      options.push_back(
+          tabular::EigenOption(P, lap.eigenvectors[k], o.gamma, fmt::format("eigen{}+", k)));
+      options.push_back(tabular::EigenOption(P, neg, o.gamma, fmt::format("eigen{}-", k)));
+    }
+  } else if (o.options != "primitives") {
     if (o.env_id != "FourRooms-v0") {
       throw Error(fmt::format("--options {} are FourRooms-v0's hallway options; --env is {}",
                               o.options, o.env_id));
     }
     options = tabular::FourRoomsHallwayOptions();
   }
-  if (o.options != "hallways") {
+  if (o.options != "hallways" && o.options != "eigen") {
     for (auto& p : tabular::PrimitiveOptions(nS, nA)) options.push_back(std::move(p));
   }
   std::vector<double> V;
@@ -186,7 +197,8 @@ void AddSolveCommand(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "TD methods: seed")->capture_default_str();
   cmd->add_option("--options", o->options,
                   "plan or learn over options as an SMDP: primitives | hallways | "
-                  "hallways+primitives (FourRooms-v0's hallway options)")
+                  "hallways+primitives (FourRooms-v0's hallway options) | eigen | "
+                  "eigen+primitives (Laplacian eigen-options of any env with P)")
       ->capture_default_str();
   cmd->add_option("--alpha-power", o->alpha_power,
                   "with --options: step size alpha / n^p for the n-th update of Q(s, o)")

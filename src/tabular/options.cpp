@@ -50,7 +50,12 @@ void CheckCoverage(const std::vector<Option>& options, size_t num_states, const 
   for (size_t s = 0; s < num_states; ++s) {
     const bool any = std::any_of(options.begin(), options.end(),
                                  [&](const Option& o) { return o.initiation[s] != 0; });
-    if (!any) throw Error(fmt::format("{}: no option is available in state {}", who, s));
+    if (!any) {
+      throw Error(fmt::format(
+          "{}: no option is available in state {}; every state needs one (add the primitive "
+          "actions as options)",
+          who, s));
+    }
   }
 }
 
@@ -169,6 +174,198 @@ std::vector<Option> FourRoomsHallwayOptions() {
     }
   }
   return out;
+}
+
+Laplacian GraphLaplacian(const TransitionModel& P) {
+  ValidateTransitionModel(P, "GraphLaplacian");
+  const size_t n = P.size();
+  std::vector<double> A(n * n, 0.0);
+  for (size_t s = 0; s < n; ++s) {
+    for (const auto& outcomes : P[s]) {
+      for (const Transition& t : outcomes) {
+        const auto x = Index(t.next_state);
+        if (x != s && t.prob > 0.0) A[s * n + x] = A[x * n + s] = 1.0;
+      }
+    }
+  }
+  Laplacian out;
+  out.L.assign(n * n, 0.0);
+  for (size_t s = 0; s < n; ++s) {
+    double degree = 0.0;
+    for (size_t x = 0; x < n; ++x) degree += A[s * n + x];
+    for (size_t x = 0; x < n; ++x) out.L[s * n + x] = (s == x ? degree : 0.0) - A[s * n + x];
+  }
+  // Cyclic Jacobi (Golub & Van Loan, Algorithm 8.5.3): rotations zero each off-diagonal entry in
+  // turn until the off-diagonal mass is below 1e-22 of the total; V accumulates the rotations.
+  std::vector<double> M = out.L, V(n * n, 0.0);
+  for (size_t i = 0; i < n; ++i) V[i * n + i] = 1.0;
+  double total = 0.0;
+  for (double x : M) total += x * x;
+  for (int sweep = 0; sweep < 100; ++sweep) {
+    double off = 0.0;
+    for (size_t p = 0; p < n; ++p) {
+      for (size_t q = p + 1; q < n; ++q) off += 2.0 * M[p * n + q] * M[p * n + q];
+    }
+    if (off <= 1e-22 * total) break;
+    for (size_t p = 0; p < n; ++p) {
+      for (size_t q = p + 1; q < n; ++q) {
+        const double apq = M[p * n + q];
+        if (apq == 0.0) continue;
+        const double theta = (M[q * n + q] - M[p * n + p]) / (2.0 * apq);
+        const double t =
+            (theta >= 0.0 ? 1.0 : -1.0) / (std::abs(theta) + std::sqrt(theta * theta + 1.0));
+        const double c = 1.0 / std::sqrt(t * t + 1.0), sn = t * c;
+        for (size_t k = 0; k < n; ++k) {  // columns p, q of M
+          const double mkp = M[k * n + p], mkq = M[k * n + q];
+          M[k * n + p] = c * mkp - sn * mkq;
+          M[k * n + q] = sn * mkp + c * mkq;
+        }
+        for (size_t k = 0; k < n; ++k) {  // rows p, q of M
+          const double mpk = M[p * n + k], mqk = M[q * n + k];
+          M[p * n + k] = c * mpk - sn * mqk;
+          M[q * n + k] = sn * mpk + c * mqk;
+        }
+        for (size_t k = 0; k < n; ++k) {  // columns p, q of V
+          const double vkp = V[k * n + p], vkq = V[k * n + q];
+          V[k * n + p] = c * vkp - sn * vkq;
+          V[k * n + q] = sn * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return M[a * n + a] < M[b * n + b]; });
+  for (size_t i : order) {
+    out.eigenvalues.push_back(M[i * n + i]);
+    std::vector<double> v(n);
+    size_t big = 0;
+    for (size_t k = 0; k < n; ++k) {
+      v[k] = V[k * n + i];
+      if (std::abs(v[k]) > std::abs(v[big]) + 1e-12) big = k;
+    }
+    if (v[big] < 0.0) {
+      for (double& x : v) x = -x;
+    }
+    out.eigenvectors.push_back(std::move(v));
+  }
+  return out;
+}
+
+Option EigenOption(const TransitionModel& P, const std::vector<double>& e, double gamma,
+                   const std::string& name) {
+  ValidateTransitionModel(P, "EigenOption");
+  const size_t n = P.size();
+  if (e.size() != n) {
+    throw Error(fmt::format("EigenOption: a direction of {} entries for {} states", e.size(), n));
+  }
+  // Value iteration on the intrinsic-reward MDP (reward e(s') - e(s), the env's dynamics and
+  // terminations) with a "stop" action worth 0 (Machado et al. 2017's terminate action):
+  //   V(s) = max(0, max_a sum_k p_k (e(s'_k) - e(s) + gamma (1 - terminated_k) V(s'_k))).
+  const size_t nA = P[0].size();
+  std::vector<double> V(n, 0.0);
+  QTable Q(n, std::vector<double>(nA, 0.0));
+  for (int it = 0; it < 100000; ++it) {
+    double delta = 0.0;
+    for (size_t s = 0; s < n; ++s) {
+      for (size_t a = 0; a < nA; ++a) {
+        double q = 0.0;
+        for (const Transition& t : P[s][a]) {
+          const auto x = Index(t.next_state);
+          q += t.prob * (e[x] - e[s] + (t.terminated ? 0.0 : gamma * V[x]));
+        }
+        Q[s][a] = q;
+      }
+    }
+    for (size_t s = 0; s < n; ++s) {
+      const double v = std::max(0.0, *std::max_element(Q[s].begin(), Q[s].end()));
+      delta = std::max(delta, std::abs(v - V[s]));
+      V[s] = v;
+    }
+    if (delta < 1e-13) break;
+  }
+  Option o{.name = name,
+           .initiation = std::vector<uint8_t>(n, 0),
+           .policy = GreedyPolicy(Q),
+           .termination = std::vector<double>(n, 1.0)};
+  for (size_t s = 0; s < n; ++s) {
+    const double best = *std::max_element(Q[s].begin(), Q[s].end());
+    if (best > 1e-12) {  // climbing e is worth more than stopping here
+      o.initiation[s] = 1;
+      o.termination[s] = 0.0;
+    }
+  }
+  return o;
+}
+
+std::vector<double> SuccessorRepresentation(const TransitionModel& P,
+                                            const std::vector<int64_t>& policy, double gamma) {
+  ValidateTransitionModel(P, "SuccessorRepresentation");
+  const size_t n = P.size();
+  const size_t nA = P[0].size();
+  if (!policy.empty() && policy.size() != n) {
+    throw Error(fmt::format("SuccessorRepresentation: a policy of {} entries for {} states",
+                            policy.size(), n));
+  }
+  std::vector<double> A(n * n, 0.0), I(n * n, 0.0);
+  for (size_t s = 0; s < n; ++s) {
+    A[s * n + s] = 1.0;
+    I[s * n + s] = 1.0;
+    for (size_t a = 0; a < nA; ++a) {
+      if (!policy.empty() && Index(policy[s]) != a) continue;
+      const double pa = policy.empty() ? 1.0 / static_cast<double>(nA) : 1.0;
+      for (const Transition& t : P[s][a]) {
+        if (!t.terminated) A[s * n + Index(t.next_state)] -= gamma * pa * t.prob;
+      }
+    }
+  }
+  if (!SolveLinear(A, I, n, n)) {
+    throw Error(
+        "SuccessorRepresentation: I - gamma P_pi is singular (gamma = 1 and a policy "
+        "that never terminates?)");
+  }
+  return I;
+}
+
+std::vector<double> LearnSuccessorRepresentation(Env& env, const std::vector<int64_t>& policy,
+                                                 double gamma, int64_t steps, double alpha,
+                                                 double alpha_power, int64_t seed) {
+  const Space& os = env.observation_space();
+  const Space& as = env.action_space();
+  if (os.kind() != Space::Kind::kDiscrete || as.kind() != Space::Kind::kDiscrete) {
+    throw Error(
+        fmt::format("{}: a tabular SR needs Discrete observations and actions", env.spec().id));
+  }
+  const auto n = Index(os.n());
+  if (!policy.empty() && policy.size() != n) {
+    throw Error(fmt::format("LearnSuccessorRepresentation: a policy of {} entries for {} states",
+                            policy.size(), n));
+  }
+  std::vector<double> psi(n * n, 0.0);
+  std::vector<int64_t> updates(n, 0);
+  Rng rng = Rng(static_cast<uint64_t>(seed)).Spawn(1)[0];
+  int64_t obs = 0;
+  env.Reset(static_cast<uint64_t>(seed), &obs);
+  for (int64_t t = 0; t < steps; ++t) {
+    const auto s = Index(obs - os.start());
+    const int64_t action = as.start() + (policy.empty() ? rng.Integers(0, as.n()) : policy[s]);
+    int64_t next = 0;
+    const StepResult r = env.Step(&action, &next);
+    const auto x = Index(next - os.start());
+    const double n_s = static_cast<double>(++updates[s]);
+    const double a = alpha_power > 0.0 ? alpha / std::pow(n_s, alpha_power) : alpha;
+    double* row = &psi[s * n];
+    const double* next_row = &psi[x * n];
+    const double bootstrap = r.terminated ? 0.0 : gamma;
+    for (size_t j = 0; j < n; ++j) {
+      const double target = (j == s ? 1.0 : 0.0) + bootstrap * next_row[j];
+      row[j] += a * (target - row[j]);
+    }
+    obs = next;
+    if (r.terminated || r.truncated) env.Reset(std::nullopt, &obs);
+  }
+  return psi;
 }
 
 OptionModel ComputeOptionModel(const TransitionModel& P, const Option& option, double gamma) {

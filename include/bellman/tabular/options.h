@@ -37,6 +37,40 @@ std::vector<Option> PrimitiveOptions(int64_t num_states, int64_t num_actions);
 // "room<r>-><hallway state>".
 std::vector<Option> FourRoomsHallwayOptions();
 
+// The state graph's Laplacian L = D - A (Machado, Bellemare & Bowling 2017; the graph has an
+// edge s - s' when some action moves s to s' or s' to s with probability > 0, s != s') and its
+// eigen-decomposition by cyclic Jacobi rotations: eigenvalues ascending, eigenvector k in
+// eigenvectors[k] (unit norm; sign fixed so that its largest-magnitude entry is positive).
+struct Laplacian {
+  std::vector<double> L;  // row-major S x S
+  std::vector<double> eigenvalues;
+  std::vector<std::vector<double>> eigenvectors;
+};
+Laplacian GraphLaplacian(const TransitionModel& P);
+
+// The eigen-option of the direction e (Machado et al. 2017, section 3): the optimal policy of
+// the MDP with intrinsic reward r(s, s') = e(s') - e(s) and a stop action worth 0, under
+// discount gamma (value iteration on P's dynamics and terminations, its rewards ignored),
+// terminating (beta = 1) wherever stopping is optimal (no action has a positive intrinsic
+// value: on a deterministic grid, exactly at e's local maxima); I = the states where it does
+// not stop. Pass -e for the opposite direction.
+Option EigenOption(const TransitionModel& P, const std::vector<double>& e, double gamma,
+                   const std::string& name);
+
+// Successor representation (Dayan 1993) of a policy: Psi(s, x) = expected discounted visits to
+// x from s before the episode terminates, row-major S x S, exactly: Psi = (I - gamma P_pi)^{-1}
+// with P_pi the non-terminated transitions under pi. policy: one action per state, or empty for
+// the uniformly random policy.
+std::vector<double> SuccessorRepresentation(const TransitionModel& P,
+                                            const std::vector<int64_t>& policy, double gamma);
+// The same learned by TD(0) from `steps` env steps of the policy (empty: uniformly random):
+//   Psi(s, .) += alpha_n [1_s + gamma (1 - terminated) Psi(s', .) - Psi(s, .)],
+// alpha_n = alpha / n^alpha_power for the n-th update of row s. Reset with seed first; random
+// actions come from Rng(seed).Spawn(1)[0]. Rows of states never occupied stay 0.
+std::vector<double> LearnSuccessorRepresentation(Env& env, const std::vector<int64_t>& policy,
+                                                 double gamma, int64_t steps, double alpha,
+                                                 double alpha_power, int64_t seed);
+
 // The option's multi-time model under discount gamma (Sutton et al. 1999, eqs. 5 and 6):
 //   R(s) = E[r_1 + gamma r_2 + ... + gamma^{k-1} r_k],
 //   P(s, x) = sum_k gamma^k Pr(the option ends in x after k steps),
