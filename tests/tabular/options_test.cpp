@@ -162,12 +162,8 @@ TEST(Options, SmdpAndIntraOptionQLearningConverge) {
   const SmdpResult exact = SmdpPolicyIteration(env->P(), options, kGamma);
   std::vector<OptionModel> models;
   for (const Option& o : options) models.push_back(ComputeOptionModel(env->P(), o, kGamma));
-  OptionLearningConfig c;
-  c.gamma = kGamma;
-  c.alpha = 1.0;
-  c.alpha_power = 0.7;
-  c.epsilon = 0.2;
-  c.total_steps = 2000000;
+  OptionLearningConfig c{
+      .gamma = kGamma, .alpha = 1.0, .alpha_power = 0.7, .epsilon = 0.2, .total_steps = 2'000'000};
   for (const int64_t seed : {2, 3, 4}) {
     c.seed = seed;
     for (const bool intra : {false, true}) {
