@@ -5,8 +5,9 @@
 #    and loaded the learner's parameters more than once.
 # 2. Faults, ranks started by hand with torchrun's variables: actor 2 is killed with SIGKILL
 #    (the learner logs the drop within dist.timeout_s and goes on), then the learner itself is
-#    killed with SIGKILL after a checkpoint and restarted with --resume on the same port: the
-#    surviving actor reconnects and the run finishes with every rank's status 0.
+#    killed with SIGKILL and restarted with --resume on the same port: the surviving actor
+#    reconnects (it logs the lost learner and lives on) and the restarted learner trains on its
+#    blocks (two more checkpoints).
 # Usage: tests/dist_apex.sh path/to/bellman path/to/configs
 set -euo pipefail
 B=$1
@@ -59,12 +60,13 @@ expect_error "dist.actors is 3 but the run has 2 ranks" train --algo dqn --env C
 expect_error "dist.mode apex runs the DQN family" train --algo sac --env Pendulum-v1 \
   --set dist.mode=apex --run-dir "$out/e3"
 
-# 2. Faults.
+# 2. Faults. n_timesteps is out of reach: the test moves on at events (checkpoints, log lines),
+# not at a time or a step count a fast machine would pass too soon, and stops the ranks itself.
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export MASTER_ADDR=127.0.0.1 MASTER_PORT=$port WORLD_SIZE=3
 args=(train --seed 2 --no-progress --config "$CONFIGS/dqn/CartPole-v1-apex.yaml"
-      --set n_timesteps=60000 --set eval_freq=0 --set checkpoint_freq=2000 --set dist.timeout_s=5
-      --set final_eval_episodes=2)
+      --set n_timesteps=100000000 --set eval_freq=0 --set checkpoint_freq=2000
+      --set keep_checkpoints=3 --set dist.timeout_s=5)
 RANK=0 "$B" "${args[@]}" --run-dir "$out/f" >"$out/learner.log" 2>&1 & learner=$!; pids+=($learner)
 RANK=1 "$B" "${args[@]}" >"$out/a1.log" 2>&1 & a1=$!; pids+=($a1)
 RANK=2 "$B" "${args[@]}" >"$out/a2.log" 2>&1 & a2=$!; pids+=($a2)
@@ -73,25 +75,21 @@ wait_for() {  # wait_for SECONDS CONDITION...: poll until the condition holds
   for _ in $(seq $((limit * 10))); do "$@" && return 0; sleep 0.1; done
   echo "timed out waiting for: $*"; tail -5 "$out"/*.log; exit 1
 }
-wait_for 60 test -d "$out/f/checkpoints/step_2000"
+latest() { cat "$out/f/checkpoints/latest" 2>/dev/null | sed 's/step_//'; }
+past() { local n; n=$(latest); [ -n "$n" ] && [ "$n" -ge "$1" ]; }
+wait_for 60 past 2000
 kill -9 "$a2"
 wait_for 30 grep -q "actor 1 (rank 2) silent" "$out/learner.log"
-kill -0 "$learner" 2>/dev/null || { echo "the learner ended before it could be killed"; exit 1; }
+kill -0 "$learner" || { echo "the learner died with actor 2"; cat "$out/learner.log"; exit 1; }
 kill -9 "$learner"
 wait "$learner" 2>/dev/null || true
+resumed=$(latest)
 RANK=0 "$B" train --no-progress --resume "$out/f" >>"$out/learner.log" 2>&1 & learner=$!; pids+=($learner)
-wait "$learner" || { echo "the restarted learner failed"; cat "$out/learner.log"; exit 1; }
-wait "$a1" || { echo "actor 1 failed"; cat "$out/a1.log"; exit 1; }
-"$PY" - "$out/f" <<'PYEOF'
-import json, sys
-run = sys.argv[1]
-L = json.load(open(f"{run}/summary.json"))
-a = json.load(open(f"{run}/rank1/summary.json"))["dist"]
-print(f"faults: the restarted learner finished at {L['env_steps']} env steps "
-      f"({L['dist']['actor_drops']} drop(s) since its restart); actor 1 reconnected "
-      f"{a['reconnects']} time(s), {a['blocks_sent']} blocks")
-assert L["env_steps"] >= 60000
-assert a["reconnects"] >= 1
-PYEOF
+# The restarted learner writes checkpoints only from blocks: actor 1 must have reconnected.
+wait_for 60 past $((resumed + 4000))
+kill -0 "$a1" || { echo "actor 1 died"; cat "$out/a1.log"; exit 1; }
+kill -0 "$learner" || { echo "the restarted learner died"; cat "$out/learner.log"; exit 1; }
+echo "faults: actor 2 dropped; the learner killed after checkpoint $resumed, restarted, and at" \
+  "checkpoint $(latest) with actor 1's blocks"
 grep -q "is unreachable" "$out/a1.log" || { echo "actor 1 never lost the learner"; exit 1; }
 echo "dist_apex: ok"
