@@ -10,6 +10,7 @@ PKGS=(
   pybind11-dev python3-dev python3-numpy python3-torch python3-pytest python3-matplotlib
   libmujoco-dev libhdf5-dev python3-h5py
   libgloo-dev  # headers that torch's ProcessGroupGloo.hpp includes (src/dist/)
+  libglpk-dev  # the LP solver of zero-sum stage games (src/tabular/games.cpp)
 )
 missing=()
 for p in "${PKGS[@]}"; do
