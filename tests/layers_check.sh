@@ -16,12 +16,13 @@ declare -A ALLOWED=(
   [algos]="core io nets replay algos"
   [train]="core io envs replay nets algos train"
   [dist]="core dist"
+  [planning]="core envs planning"
 )
 # One torch-free header per module to try.
 declare -A PROBE=(
   [core]=core/config.h [io]=io/checksum.h [envs]=envs/env.h [tabular]=tabular/planning.h
   [replay]=replay/storage.h [nets]=nets/threads.h [algos]=algos/algorithm.h [train]=train/train.h
-  [dist]=dist/gloo.h
+  [dist]=dist/gloo.h [planning]=planning/mcts.h
 )
 fails=0
 passes=0

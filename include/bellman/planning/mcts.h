@@ -1,0 +1,58 @@
+// Monte Carlo tree search with a true simulator (AlphaZero-style; the env's Clone is the model)
+// and MuZero's selection rule (Schrittwieser et al. 2020, appendix B; docs/planning.md):
+//   score(s, a) = Q_norm(s, a) + P(s, a) sqrt(N(s)) / (1 + N(s, a)) (c1 + log((N(s) + c2 + 1) /
+//   c2)),
+// Q(s, a) = r(s, a) + gamma V(child) normalised by the min and max Q seen in the tree (0 for an
+// unvisited child), Dirichlet noise on the root's priors, values backed up with the edge rewards.
+// Discrete action spaces. Deterministic given the Rng: the same tree, visits and action.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "bellman/core/rng.h"
+#include "bellman/envs/env.h"
+
+namespace bellman::planning {
+
+struct MctsConfig {
+  int64_t num_simulations = 50;
+  double gamma = 0.997;
+  double pb_c_init = 1.25;     // c1
+  double pb_c_base = 19652.0;  // c2
+  bool root_noise = true;
+  double root_dirichlet_alpha = 0.3;
+  double root_exploration_fraction = 0.25;
+  // Throws bellman::Error naming the field.
+  void Validate() const;
+};
+
+// The learned (or exact) part: priors over the actions (non-negative, normalised here) and a
+// value estimate of the state the env is in, with its observation.
+struct MctsEvaluation {
+  std::vector<double> prior;
+  double value = 0.0;
+};
+using MctsEvaluator = std::function<MctsEvaluation(const Env& env, const void* obs)>;
+
+struct MctsResult {
+  std::vector<int64_t> visits;     // root children's visit counts
+  std::vector<double> q;           // r + gamma V(child), 0 where unvisited
+  double root_value = 0.0;         // the root's mean backed-up value
+  int64_t action = 0;              // most visited (lowest index on ties), in the env's action space
+  std::vector<double> root_prior;  // after noise
+};
+
+// Searches from `root` (not modified: every node holds a Clone) whose current observation is
+// `root_obs`. Throws bellman::Error for a non-Discrete action space, an evaluator whose prior
+// has the wrong size, negative or non-finite entries, or a bad config.
+MctsResult Mcts(const Env& root, const void* root_obs, const MctsEvaluator& evaluator,
+                const MctsConfig& config, Rng& rng);
+
+// A Gamma(alpha, 1) draw (Marsaglia & Tsang 2000; alpha < 1 boosted by U^(1/alpha)), and a
+// Dirichlet(alpha, ..., alpha) of size n from normalised Gamma draws.
+double SampleGamma(double alpha, Rng& rng);
+std::vector<double> SampleDirichlet(double alpha, int64_t n, Rng& rng);
+
+}  // namespace bellman::planning
