@@ -73,7 +73,7 @@ RANK=2 "$B" "${args[@]}" >"$out/a2.log" 2>&1 & a2=$!; pids+=($a2)
 wait_for() {  # wait_for SECONDS CONDITION...: poll until the condition holds
   local limit=$1; shift
   for _ in $(seq $((limit * 10))); do "$@" && return 0; sleep 0.1; done
-  echo "timed out waiting for: $*"; tail -5 "$out"/*.log; exit 1
+  echo "timed out waiting for: $*"; for f in "$out"/*.log; do echo "== $f"; tail -n 8 "$f"; done; exit 1
 }
 latest() { cat "$out/f/checkpoints/latest" 2>/dev/null | sed 's/step_//'; }
 past() { local n; n=$(latest); [ -n "$n" ] && [ "$n" -ge "$1" ]; }

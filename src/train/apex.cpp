@@ -259,12 +259,12 @@ void ApexActor::Send(algos::OffPolicyAlgorithm& algo) {
     if (Since(last_beat_) > kBeatSeconds) Beat();
     Nap();
   }
-  // After a reconnect the lambda runs again with the new store's numbering (seq_).
-  WithReconnect([&] {
+  // The block, then its count, in one retried call: after a reconnect both are written again
+  // into the new store with its numbering (seq_), never a count without its block.
+  seq_ = WithReconnect([&] {
     store_.Set(fmt::format("{}b{}", prefix_, seq_), bytes);
-    return 0;
+    return store_.Add(prefix_ + "sent", 1);
   });
-  seq_ = WithReconnect([&] { return store_.Add(prefix_ + "sent", 1); });
   ++blocks_sent_;
   bytes_sent_ += static_cast<int64_t>(bytes.size());
   Beat();
@@ -314,6 +314,13 @@ int ApexLearner::Poll(const std::function<void(std::string_view)>& ingest) {
         bytes_read_ += static_cast<int64_t>(bytes->size());
         ++got;
         ingest(*bytes);
+      } else {
+        // Counted but absent: an actor's write that a learner restart cut in two (its block went
+        // to the dead store). Skip it rather than wait for it forever.
+        ++a.next;
+        store_.Add(prefix + "read", 1);
+        log_(fmt::format("Ape-X actor {} (rank {}): block {} was lost; skipped", i, i + 1,
+                         a.next - 1));
       }
     }
     if (a.alive && Since(a.seen) > timeout_s_) {

@@ -225,6 +225,23 @@ TEST(Apex, ASilentActorIsDroppedAndComesBack) {
   EXPECT_NE(lines[1].find("actor 1 (rank 2) is back"), std::string::npos) << lines[1];
 }
 
+TEST(Apex, ACountedBlockLostInARestartIsSkipped) {
+  // An actor counted block 0 in a restarted learner's store but wrote it into the dead one.
+  MemoryStore store;
+  std::vector<std::string> lines;
+  ApexLearner learner(store, 1, 60.0, [&](const std::string& l) { lines.push_back(l); });
+  store.Add("apex/a0/sent", 1);
+  store.Set("apex/a0/b1", "x");
+  store.Add("apex/a0/sent", 1);
+  EXPECT_EQ(learner.Poll([](std::string_view) { FAIL() << "block 0 does not exist"; }), 0);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("block 0 was lost; skipped"), std::string::npos) << lines[0];
+  std::string got;
+  EXPECT_EQ(learner.Poll([&](std::string_view b) { got = b; }), 1);
+  EXPECT_EQ(got, "x");
+  EXPECT_EQ(store.Add("apex/a0/read", 0), 2);
+}
+
 using bellman::test_util::FreePort;
 
 TEST(ApexStore, AClientReconnectsToARestartedServer) {
