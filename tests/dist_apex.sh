@@ -23,6 +23,7 @@ trap cleanup EXIT
 
 # 1. Learning.
 "$B" launch --nproc 3 -- train --seed 1 --no-progress --config "$CONFIGS/dqn/CartPole-v1-apex.yaml" \
+  --set n_timesteps=100000 \
   --run-dir "$out/run" >"$out/log" 2>&1 || { cat "$out/log"; exit 1; }
 "$PY" - "$out/run" <<'PYEOF'
 import json, sys
