@@ -58,6 +58,9 @@ expect_error "learns over options; give --options" solve --env FourRooms-v0 \
   --method intra_option_q_learning
 expect_error "methods: value_iteration, policy_iteration, q_learning, sarsa, expected_sarsa, double_q_learning" \
   solve --method foo
+expect_error "unknown --method 'minimaxq' (did you mean 'minimax_q'?)" game --method minimaxq
+expect_error "unknown multi-agent env 'Socer-v0' (did you mean 'Soccer-v0'?)" game --env Socer-v0
+expect_error "minimax_q: opponent 'me' is unknown" game --method minimax_q --opponent me
 expect_error "CartPole-v1: unknown argument 'foo'" train --env CartPole-v1 --env-arg foo=1 \
   --run-dir "$OUT/never"
 [ -e "$OUT/never" ] && { echo "FAIL: a run with bad env kwargs left a run directory"; fails=$((fails + 1)); }

@@ -25,6 +25,8 @@ run_ok(solve --env FrozenLake-v1 --gamma 0.99)
 expect_in("${OUT}" "iterations")
 run_ok(solve --env FourRooms-v0 --gamma 0.9 --options hallways+primitives --method policy_iteration)
 expect_in("${OUT}" "SMDP policy_iteration over 12 options")
+run_ok(game --env MatrixGame-v0 --env-arg game=matching_pennies --method minimax_q --steps 500)
+expect_in("${OUT}" "Minimax-Q on MatrixGame-v0 against random (seed 0): 500 steps, 500 episodes")
 
 run_ok(bench envs --seconds 0.02 --ids CartPole-v1)
 expect_in("${OUT}" "CartPole-v1")

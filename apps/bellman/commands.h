@@ -8,6 +8,7 @@ namespace bellman::cli {
 
 void AddEnvsCommand(CLI::App& app);
 void AddSolveCommand(CLI::App& app);
+void AddGameCommand(CLI::App& app);  // game: two-player zero-sum Markov games
 void AddBenchCommand(CLI::App& app);
 void AddTrainCommands(CLI::App& app);    // train, eval, enjoy
 void AddDatasetCommands(CLI::App& app);  // collect, dataset info/export

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "bellman 0.1.0");
   bellman::cli::AddEnvsCommand(app);
   bellman::cli::AddSolveCommand(app);
+  bellman::cli::AddGameCommand(app);
   bellman::cli::AddBenchCommand(app);
   bellman::cli::AddTrainCommands(app);
   bellman::cli::AddDatasetCommands(app);

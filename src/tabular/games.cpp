@@ -69,7 +69,9 @@ std::pair<double, std::vector<double>> Maximin(const std::vector<double>& M, int
 
 }  // namespace
 
-MatrixGameSolution SolveZeroSumGame(const MatrixGame& g) {
+namespace {
+
+void ValidateGame(const MatrixGame& g) {
   if (g.rows < 1 || g.cols < 1 || g.A.size() != static_cast<size_t>(g.rows * g.cols)) {
     throw Error(
         fmt::format("a matrix game needs rows, cols >= 1 and rows * cols payoffs; got {} "
@@ -83,6 +85,17 @@ MatrixGameSolution SolveZeroSumGame(const MatrixGame& g) {
                               g.A[k]));
     }
   }
+}
+
+}  // namespace
+
+std::pair<double, std::vector<double>> MaximinStrategy(const MatrixGame& g) {
+  ValidateGame(g);
+  return Maximin(g.A, g.rows, g.cols);
+}
+
+MatrixGameSolution SolveZeroSumGame(const MatrixGame& g) {
+  ValidateGame(g);
   MatrixGameSolution s;
   auto [v, x] = Maximin(g.A, g.rows, g.cols);
   // The column player maximises -A^T.

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "bellman/core/rng.h"
@@ -30,6 +31,8 @@ struct MatrixGameSolution {
 // sum y = 1, y >= 0). Throws bellman::Error for an empty or non-finite matrix, or when GLPK
 // reports a failure.
 MatrixGameSolution SolveZeroSumGame(const MatrixGame& game);
+// The row player's LP alone: (value, maximin strategy), half the work (Minimax-Q's stage games).
+std::pair<double, std::vector<double>> MaximinStrategy(const MatrixGame& game);
 
 // The exploitability of a strategy pair: max_i (A y)_i - min_j (A^T x)_j, what the two best
 // responses gain together; >= 0, and 0 exactly at an equilibrium.

@@ -1,0 +1,116 @@
+// `bellman game`: two-player zero-sum Markov games (tabular/markov_games.h). Shapley's value
+// iteration gives the exact value and equilibrium; Minimax-Q learns from the env. Both print
+// the value at the start and each policy's exploitability, what a best-responding opponent
+// takes from it (exact, by value iteration on the opponent's MDP).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "bellman/core/error.h"
+#include "bellman/core/suggest.h"
+#include "bellman/envs/env_args.h"
+#include "bellman/envs/multi_agent.h"
+#include "bellman/tabular/markov_games.h"
+#include "commands.h"
+
+namespace bellman::cli {
+
+namespace {
+
+struct GameOptions {
+  std::string env_id = "Soccer-v0";
+  std::vector<std::string> env_args;
+  std::string method = "shapley";
+  tabular::MinimaxQConfig minimax_q;
+  bool print_values = false;
+};
+
+// The expected value over the env's initial state distribution.
+double StartValue(const MultiAgentEnv& env, const std::vector<double>& V) {
+  const std::vector<double> p = env.InitialDistribution();
+  double sum = 0.0;
+  for (size_t s = 0; s < p.size(); ++s) sum += p[s] * V[s];
+  return sum;
+}
+
+void PrintPolicyReport(MultiAgentEnv& env, const MarkovGameModel& P, double gamma,
+                       double start_value, const tabular::StochasticPolicy& pi, int64_t player) {
+  const std::vector<double> br = tabular::BestResponseValue(P, pi, player, gamma);
+  const double v = StartValue(env, br);
+  fmt::print(
+      "player {}'s policy against a best response: {:+.6f} at the start; exploitability "
+      "{:.6f}\n",
+      player, v, player == 0 ? start_value - v : v - start_value);
+}
+
+void RunGame(GameOptions o) {
+  const std::vector<std::string> methods = {"shapley", "minimax_q"};
+  if (std::find(methods.begin(), methods.end(), o.method) == methods.end()) {
+    throw Error(fmt::format("unknown --method '{}'{}; methods: shapley, minimax_q", o.method,
+                            DidYouMean(o.method, methods)));
+  }
+  std::unique_ptr<MultiAgentEnv> env = MakeMultiAgentEnv(o.env_id, ParseEnvArgs(o.env_args));
+  if (!env->has_model()) throw Error(fmt::format("{} has no zero-sum model", o.env_id));
+  const MarkovGameModel& P = env->Model();
+  const double gamma = o.minimax_q.gamma;
+  const tabular::MarkovGameSolution exact = tabular::ShapleyValueIteration(P, gamma);
+  const double v_star = StartValue(*env, exact.V);
+  fmt::print(
+      "Shapley value iteration on {} (gamma {}): {} iterations, residual {:.2e}; value "
+      "at the start {:+.6f}\n",
+      o.env_id, gamma, exact.iterations, exact.residual, v_star);
+  if (o.method == "shapley") {
+    PrintPolicyReport(*env, P, gamma, v_star, exact.pi0, 0);
+    PrintPolicyReport(*env, P, gamma, v_star, exact.pi1, 1);
+    if (o.print_values) {
+      for (size_t s = 0; s < exact.V.size(); ++s) {
+        fmt::print("{:>6} {:+.9f} pi0 [{:.4f}]\n", s, exact.V[s], fmt::join(exact.pi0[s], " "));
+      }
+    }
+    return;
+  }
+  tabular::MinimaxQConfig& c = o.minimax_q;
+  const tabular::MinimaxQResult r = tabular::MinimaxQ(*env, c);
+  fmt::print(
+      "Minimax-Q on {} against {} (seed {}): {} steps, {} episodes, learned value at the "
+      "start {:+.6f}\n",
+      o.env_id, c.opponent, c.seed, c.steps, r.episodes, StartValue(*env, r.V));
+  PrintPolicyReport(*env, P, gamma, v_star, r.pi, 0);
+  if (c.opponent == "minimax_q") PrintPolicyReport(*env, P, gamma, v_star, r.opponent_pi, 1);
+}
+
+}  // namespace
+
+void AddGameCommand(CLI::App& app) {
+  auto o = std::make_shared<GameOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "game", "Two-player zero-sum Markov games: Shapley's exact solution or Minimax-Q");
+  cmd->add_option("--env", o->env_id, "multi-agent env id (Soccer-v0, MatrixGame-v0)")
+      ->capture_default_str();
+  cmd->add_option("--env-arg", o->env_args, "env keyword argument key=value (repeatable)");
+  cmd->add_option("--method", o->method, "shapley | minimax_q")->capture_default_str();
+  cmd->add_option("--gamma", o->minimax_q.gamma, "discount factor")->capture_default_str();
+  cmd->add_option("--steps", o->minimax_q.steps, "minimax_q: env steps")->capture_default_str();
+  cmd->add_option("--opponent", o->minimax_q.opponent,
+                  "minimax_q: player 1 is random or a second minimax_q learner")
+      ->capture_default_str();
+  cmd->add_option("--explore", o->minimax_q.explore, "minimax_q: uniform action probability")
+      ->capture_default_str();
+  cmd->add_option("--alpha-power", o->minimax_q.alpha_power,
+                  "minimax_q: step size alpha / n^p per (s, a, o) instead of the decay")
+      ->capture_default_str();
+  cmd->add_option("--seed", o->minimax_q.seed, "minimax_q: seed")->capture_default_str();
+  cmd->add_flag("--print-values", o->print_values, "shapley: print V and pi0 of every state");
+  cmd->callback([o] {
+    GameOptions run = *o;
+    // Littman's schedule: alpha from 1 to 0.01 over the run, whatever its length.
+    if (run.minimax_q.alpha_power == 0.0) {
+      run.minimax_q.alpha_decay =
+          std::pow(0.01, 1.0 / static_cast<double>(std::max<int64_t>(1, run.minimax_q.steps)));
+    }
+    RunGame(run);
+  });
+}
+
+}  // namespace bellman::cli
