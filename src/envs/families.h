@@ -11,5 +11,6 @@ void RegisterClassicControl(std::vector<EnvRegistration>& out);
 void RegisterToyText(std::vector<EnvRegistration>& out);
 void RegisterMinAtar(std::vector<EnvRegistration>& out);
 void RegisterMujoco(std::vector<EnvRegistration>& out);
+void RegisterBoardGames(std::vector<EnvRegistration>& out);
 
 }  // namespace bellman

@@ -19,6 +19,7 @@ const std::vector<EnvRegistration>& Table() {
     RegisterToyText(t);
     RegisterMinAtar(t);
     RegisterMujoco(t);
+    RegisterBoardGames(t);
     return t;
   }();
   return table;

@@ -11,6 +11,7 @@
 
 #include "bellman/core/error.h"
 #include "bellman/core/validate.h"
+#include "bellman/envs/board_games.h"
 
 namespace bellman::planning {
 
@@ -23,6 +24,8 @@ struct Node {
   double reward = 0.0;  // of the edge into this node
   bool terminal = false;
   bool stepped = false;  // env and obs hold this node's state
+  bool legal = true;     // turn-based games: a legal move from the parent
+  int64_t to_play = 0;   // turn-based games: the player to move here
   std::unique_ptr<Env> env;
   std::vector<std::byte> obs;
   std::vector<Node> children;  // empty until expanded
@@ -40,6 +43,7 @@ struct MinMax {
   double Normalize(double v) const { return hi > lo ? (v - lo) / (hi - lo) : v; }
 };
 
+// Priors normalised over the legal actions (all of them outside turn-based games).
 void Expand(Node& node, const MctsEvaluation& e, int64_t num_actions) {
   if (static_cast<int64_t>(e.prior.size()) != num_actions) {
     throw Error(fmt::format("MCTS evaluator returned {} priors for {} actions", e.prior.size(),
@@ -53,10 +57,31 @@ void Expand(Node& node, const MctsEvaluation& e, int64_t num_actions) {
     sum += p;
   }
   node.children.resize(static_cast<size_t>(num_actions));
+  const auto* game = dynamic_cast<const TurnBasedGame*>(node.env.get());
+  std::vector<uint8_t> legal(static_cast<size_t>(num_actions), 1);
+  if (game != nullptr) legal = game->LegalMask();
+  double legal_sum = 0.0;
+  int64_t n_legal = 0;
   for (int64_t a = 0; a < num_actions; ++a) {
-    node.children[static_cast<size_t>(a)].prior =
-        sum > 0.0 ? e.prior[static_cast<size_t>(a)] / sum : 1.0 / static_cast<double>(num_actions);
+    if (legal[static_cast<size_t>(a)]) {
+      legal_sum += e.prior[static_cast<size_t>(a)];
+      ++n_legal;
+    }
   }
+  (void)sum;
+  for (int64_t a = 0; a < num_actions; ++a) {
+    Node& child = node.children[static_cast<size_t>(a)];
+    child.legal = legal[static_cast<size_t>(a)] != 0;
+    child.prior = !child.legal      ? 0.0
+                  : legal_sum > 0.0 ? e.prior[static_cast<size_t>(a)] / legal_sum
+                                    : 1.0 / static_cast<double>(n_legal);
+  }
+}
+
+// Turn-based games (negamax): a child whose player to move is not the parent's holds values
+// from the other side, so they enter the parent's Q negated.
+double Sign(const Node& parent, const Node& child) {
+  return child.to_play == parent.to_play ? 1.0 : -1.0;
 }
 
 }  // namespace
@@ -114,13 +139,19 @@ MctsResult Mcts(const Env& root_env, const void* root_obs, const MctsEvaluator& 
   root.obs.assign(static_cast<const std::byte*>(root_obs),
                   static_cast<const std::byte*>(root_obs) + obs_bytes);
   root.stepped = true;
+  const auto* game = dynamic_cast<const TurnBasedGame*>(&root_env);
+  if (game != nullptr) root.to_play = game->to_play();
   Expand(root, evaluator(*root.env, root.obs.data()), nA);
   if (c.root_noise) {
-    const std::vector<double> noise = SampleDirichlet(c.root_dirichlet_alpha, nA, rng);
-    for (int64_t a = 0; a < nA; ++a) {
-      double& p = root.children[static_cast<size_t>(a)].prior;
-      p = p * (1.0 - c.root_exploration_fraction) +
-          noise[static_cast<size_t>(a)] * c.root_exploration_fraction;
+    // Noise over the legal actions only (AlphaZero's Dirichlet(alpha) over the legal moves).
+    std::vector<size_t> legal;
+    for (size_t a = 0; a < root.children.size(); ++a)
+      if (root.children[a].legal) legal.push_back(a);
+    const std::vector<double> noise =
+        SampleDirichlet(c.root_dirichlet_alpha, static_cast<int64_t>(legal.size()), rng);
+    for (size_t k = 0; k < legal.size(); ++k) {
+      double& p = root.children[legal[k]].prior;
+      p = p * (1.0 - c.root_exploration_fraction) + noise[k] * c.root_exploration_fraction;
     }
   }
   MinMax minmax;
@@ -129,7 +160,9 @@ MctsResult Mcts(const Env& root_env, const void* root_obs, const MctsEvaluator& 
     double pb_c = std::log((n + c.pb_c_base + 1.0) / c.pb_c_base) + c.pb_c_init;
     pb_c *= std::sqrt(n) / (static_cast<double>(child.visits) + 1.0);
     const double value =
-        child.visits > 0 ? minmax.Normalize(child.reward + c.gamma * child.value()) : 0.0;
+        child.visits > 0
+            ? minmax.Normalize(child.reward + c.gamma * Sign(parent, child) * child.value())
+            : 0.0;
     return pb_c * child.prior + value;
   };
   std::vector<Node*> path;
@@ -140,6 +173,7 @@ MctsResult Mcts(const Env& root_env, const void* root_obs, const MctsEvaluator& 
       size_t best = 0;
       double best_score = -std::numeric_limits<double>::infinity();
       for (size_t a = 0; a < node->children.size(); ++a) {
+        if (!node->children[a].legal) continue;
         const double s = score(*node, node->children[a]);
         if (s > best_score) {  // lowest index on ties
           best_score = s;
@@ -156,6 +190,8 @@ MctsResult Mcts(const Env& root_env, const void* root_obs, const MctsEvaluator& 
         // A truncation ends the simulator's episode but not the task: its value is estimated.
         child.terminal = r.terminated;
         child.stepped = true;
+        if (game != nullptr)
+          child.to_play = static_cast<const TurnBasedGame&>(*child.env).to_play();
       }
       node = &child;
       path.push_back(node);
@@ -168,19 +204,23 @@ MctsResult Mcts(const Env& root_env, const void* root_obs, const MctsEvaluator& 
       // A truncated leaf cannot be stepped further: it keeps its estimate and is not expanded.
       if (!node->env->needs_reset()) Expand(*node, e, nA);
     }
+    // `value` is from the point of view of the player to move at path[k].
     for (size_t k = path.size(); k-- > 0;) {
       Node& n = *path[k];
       n.value_sum += value;
       ++n.visits;
-      if (k > 0) minmax.Update(n.reward + c.gamma * n.value());
-      value = n.reward + c.gamma * value;
+      if (k > 0) {
+        const double sign = Sign(*path[k - 1], n);
+        minmax.Update(n.reward + c.gamma * sign * n.value());
+        value = n.reward + c.gamma * sign * value;
+      }
     }
   }
   MctsResult out;
   out.root_value = root.value();
   for (const Node& ch : root.children) {
     out.visits.push_back(ch.visits);
-    out.q.push_back(ch.visits > 0 ? ch.reward + c.gamma * ch.value() : 0.0);
+    out.q.push_back(ch.visits > 0 ? ch.reward + c.gamma * Sign(root, ch) * ch.value() : 0.0);
     out.root_prior.push_back(ch.prior);
   }
   out.action =

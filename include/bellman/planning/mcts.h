@@ -5,6 +5,11 @@
 // Q(s, a) = r(s, a) + gamma V(child) normalised by the min and max Q seen in the tree (0 for an
 // unvisited child), Dirichlet noise on the root's priors, values backed up with the edge rewards.
 // Discrete action spaces. Deterministic given the Rng: the same tree, visits and action.
+//
+// Turn-based two-player games (a root that is a TurnBasedGame, envs/board_games.h) are searched
+// as negamax: values are from the point of view of the player to move at each node (the
+// evaluator's value too), a child whose mover differs enters its parent's Q as
+// r - gamma V(child), illegal moves are never selected and get no prior or root noise.
 #pragma once
 
 #include <cstdint>
