@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   bellman::cli::AddEnvsCommand(app);
   bellman::cli::AddSolveCommand(app);
   bellman::cli::AddGameCommand(app);
+  bellman::cli::AddAlphaZeroCommand(app);
   bellman::cli::AddBenchCommand(app);
   bellman::cli::AddTrainCommands(app);
   bellman::cli::AddDatasetCommands(app);

@@ -36,6 +36,46 @@ class ConnectGameEnv final : public TurnBasedGame {
     return legal;
   }
 
+  std::vector<GameSymmetry> Symmetries() const override {
+    const int64_t n = rows_ * cols_;
+    // Cell maps: (r, c) -> source cell, for the dihedral group when square and gravity-free,
+    // else the identity and the left-right mirror.
+    std::vector<std::vector<int64_t>> maps;
+    auto add = [&](auto source) {
+      std::vector<int64_t> m(static_cast<size_t>(n));
+      for (int64_t r = 0; r < rows_; ++r)
+        for (int64_t c = 0; c < cols_; ++c) m[static_cast<size_t>(r * cols_ + c)] = source(r, c);
+      maps.push_back(std::move(m));
+    };
+    const int64_t R = rows_ - 1, C = cols_ - 1;
+    add([&](int64_t r, int64_t c) { return r * cols_ + c; });
+    add([&](int64_t r, int64_t c) { return r * cols_ + (C - c); });
+    if (!gravity_ && rows_ == cols_) {
+      add([&](int64_t r, int64_t c) { return (R - r) * cols_ + c; });
+      add([&](int64_t r, int64_t c) { return (R - r) * cols_ + (C - c); });
+      add([&](int64_t r, int64_t c) { return c * cols_ + r; });
+      add([&](int64_t r, int64_t c) { return (C - c) * cols_ + r; });
+      add([&](int64_t r, int64_t c) { return c * cols_ + (R - r); });
+      add([&](int64_t r, int64_t c) { return (C - c) * cols_ + (R - r); });
+    }
+    std::vector<GameSymmetry> out;
+    for (const std::vector<int64_t>& m : maps) {
+      GameSymmetry s;
+      for (int64_t plane = 0; plane < 2; ++plane)
+        for (int64_t i = 0; i < n; ++i)
+          s.obs_index.push_back(plane * n + m[static_cast<size_t>(i)]);
+      if (gravity_) {
+        // Columns map as the bottom row does.
+        for (int64_t c = 0; c < cols_; ++c)
+          s.action_index.push_back(m[static_cast<size_t>(R * cols_ + c)] - R * cols_);
+      } else {
+        s.action_index = m;
+      }
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
   std::vector<double> GetState() const override {
     std::vector<double> s(cells_.begin(), cells_.end());
     s.push_back(static_cast<double>(to_play_));

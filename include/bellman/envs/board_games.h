@@ -26,9 +26,19 @@
 
 namespace bellman {
 
+// A symmetry of a game (a board rotation or reflection): the position and move it maps to,
+// as index maps: observation'[i] = observation[obs_index[i]], policy'[a] = policy[action_index[a]].
+struct GameSymmetry {
+  std::vector<int64_t> obs_index;
+  std::vector<int64_t> action_index;
+};
+
 class TurnBasedGame : public Env {
  public:
   using Env::Env;
+  // The game's symmetries, the identity first (AlphaGo Zero's training augmentation): the 8 of
+  // the square for tic-tac-toe, the mirror for Connect Four.
+  virtual std::vector<GameSymmetry> Symmetries() const = 0;
   // The player to move (0 or 1).
   virtual int64_t to_play() const = 0;
   // legal[a] != 0 when action a is a legal move now.
