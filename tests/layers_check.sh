@@ -14,7 +14,7 @@ declare -A ALLOWED=(
   [replay]="core io replay"
   [nets]="core nets"
   [algos]="core io nets replay algos"
-  [train]="core io envs replay nets algos train planning"
+  [train]="core io envs replay nets algos train planning tabular"
   [dist]="core dist"
   [planning]="core envs planning"
 )

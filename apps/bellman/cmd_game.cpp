@@ -12,6 +12,7 @@
 #include "bellman/envs/env_args.h"
 #include "bellman/envs/multi_agent.h"
 #include "bellman/tabular/markov_games.h"
+#include "bellman/train/minimax_dqn.h"
 #include "commands.h"
 
 namespace bellman::cli {
@@ -23,6 +24,7 @@ struct GameOptions {
   std::vector<std::string> env_args;
   std::string method = "shapley";
   tabular::MinimaxQConfig minimax_q;
+  train::MinimaxDqnConfig minimax_dqn;
   bool print_values = false;
 };
 
@@ -45,11 +47,15 @@ void PrintPolicyReport(MultiAgentEnv& env, const MarkovGameModel& P, double gamm
 }
 
 void RunGame(GameOptions o) {
-  const std::vector<std::string> methods = {"shapley", "minimax_q"};
+  const std::vector<std::string> methods = {"shapley", "minimax_q", "minimax_dqn"};
   if (std::find(methods.begin(), methods.end(), o.method) == methods.end()) {
-    throw Error(fmt::format("unknown --method '{}'{}; methods: shapley, minimax_q", o.method,
-                            DidYouMean(o.method, methods)));
+    throw Error(fmt::format("unknown --method '{}'{}; methods: shapley, minimax_q, minimax_dqn",
+                            o.method, DidYouMean(o.method, methods)));
   }
+  // --opponent self is a second learner: Minimax-Q's "minimax_q", Minimax-DQN's "self".
+  std::string& opp = o.minimax_q.opponent;
+  if (opp == "self") opp = "minimax_q";
+  o.minimax_dqn.opponent = opp == "minimax_q" ? "self" : opp;
   std::unique_ptr<MultiAgentEnv> env = MakeMultiAgentEnv(o.env_id, ParseEnvArgs(o.env_args));
   if (!env->has_model()) throw Error(fmt::format("{} has no zero-sum model", o.env_id));
   const MarkovGameModel& P = env->Model();
@@ -68,6 +74,23 @@ void RunGame(GameOptions o) {
         fmt::print("{:>6} {:+.9f} pi0 [{:.4f}]\n", s, exact.V[s], fmt::join(exact.pi0[s], " "));
       }
     }
+    return;
+  }
+  if (o.method == "minimax_dqn") {
+    train::MinimaxDqnConfig& d = o.minimax_dqn;
+    d.env_id = o.env_id;
+    d.env_args = ParseEnvArgs(o.env_args);
+    d.gamma = gamma;
+    d.steps = o.minimax_q.steps;
+    d.explore = o.minimax_q.explore;
+    d.seed = o.minimax_q.seed;
+    const train::MinimaxDqnResult r = train::TrainMinimaxDqn(d);
+    fmt::print(
+        "Minimax-DQN on {} against {} (seed {}): {} steps, {} episodes, {} updates, "
+        "learned value at the start {:+.6f}\n",
+        o.env_id, d.opponent, d.seed, d.steps, r.episodes, r.updates, StartValue(*env, r.V));
+    PrintPolicyReport(*env, P, gamma, v_star, r.pi0, 0);
+    if (d.opponent == "self") PrintPolicyReport(*env, P, gamma, v_star, r.pi1, 1);
     return;
   }
   tabular::MinimaxQConfig& c = o.minimax_q;
@@ -89,18 +112,30 @@ void AddGameCommand(CLI::App& app) {
   cmd->add_option("--env", o->env_id, "multi-agent env id (Soccer-v0, MatrixGame-v0)")
       ->capture_default_str();
   cmd->add_option("--env-arg", o->env_args, "env keyword argument key=value (repeatable)");
-  cmd->add_option("--method", o->method, "shapley | minimax_q")->capture_default_str();
-  cmd->add_option("--gamma", o->minimax_q.gamma, "discount factor")->capture_default_str();
-  cmd->add_option("--steps", o->minimax_q.steps, "minimax_q: env steps")->capture_default_str();
-  cmd->add_option("--opponent", o->minimax_q.opponent,
-                  "minimax_q: player 1 is random or a second minimax_q learner")
+  cmd->add_option("--method", o->method, "shapley | minimax_q | minimax_dqn")
       ->capture_default_str();
-  cmd->add_option("--explore", o->minimax_q.explore, "minimax_q: uniform action probability")
+  cmd->add_option("--gamma", o->minimax_q.gamma, "discount factor")->capture_default_str();
+  cmd->add_option("--steps", o->minimax_q.steps, "minimax_q, minimax_dqn: env steps")
+      ->capture_default_str();
+  cmd->add_option("--opponent", o->minimax_q.opponent,
+                  "minimax_q, minimax_dqn: player 1 is random or self (a second learner; "
+                  "minimax_dqn: the column strategy of the same Q)")
+      ->capture_default_str();
+  cmd->add_option("--explore", o->minimax_q.explore,
+                  "minimax_q, minimax_dqn: uniform action probability")
+      ->capture_default_str();
+  cmd->add_option("--batch-size", o->minimax_dqn.batch_size, "minimax_dqn: batch size")
+      ->capture_default_str();
+  cmd->add_option("--lr", o->minimax_dqn.learning_rate, "minimax_dqn: Adam learning rate")
+      ->capture_default_str();
+  cmd->add_option("--target-update", o->minimax_dqn.target_update_interval,
+                  "minimax_dqn: env steps between target copies")
       ->capture_default_str();
   cmd->add_option("--alpha-power", o->minimax_q.alpha_power,
                   "minimax_q: step size alpha / n^p per (s, a, o) instead of the decay")
       ->capture_default_str();
-  cmd->add_option("--seed", o->minimax_q.seed, "minimax_q: seed")->capture_default_str();
+  cmd->add_option("--seed", o->minimax_q.seed, "minimax_q, minimax_dqn: seed")
+      ->capture_default_str();
   cmd->add_flag("--print-values", o->print_values, "shapley: print V and pi0 of every state");
   cmd->callback([o] {
     GameOptions run = *o;

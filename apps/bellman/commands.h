@@ -10,6 +10,7 @@ void AddEnvsCommand(CLI::App& app);
 void AddSolveCommand(CLI::App& app);
 void AddGameCommand(CLI::App& app);       // game: two-player zero-sum Markov games
 void AddAlphaZeroCommand(CLI::App& app);  // alphazero: self-play on a turn-based game
+void AddIpdCommand(CLI::App& app);        // ipd: naive learners and LOQA on the IPD
 void AddBenchCommand(CLI::App& app);
 void AddTrainCommands(CLI::App& app);    // train, eval, enjoy
 void AddDatasetCommands(CLI::App& app);  // collect, dataset info/export

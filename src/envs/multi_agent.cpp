@@ -12,6 +12,8 @@ namespace bellman {
 
 std::unique_ptr<MultiAgentEnv> MakeSoccer(const EnvArgs& args);      // soccer.cpp
 std::unique_ptr<MultiAgentEnv> MakeMatrixGame(const EnvArgs& args);  // matrix_game_env.cpp
+std::unique_ptr<MultiAgentEnv> MakeIpd(const EnvArgs& args);         // ipd.cpp
+std::unique_ptr<MultiAgentEnv> MakeCoinGame(const EnvArgs& args);    // coin_game.cpp
 
 MultiAgentEnv::MultiAgentEnv(std::string id, std::vector<Space> observation_spaces,
                              std::vector<Space> action_spaces, int64_t max_episode_steps)
@@ -107,6 +109,8 @@ struct MultiAgentRegistration {
 };
 
 constexpr MultiAgentRegistration kRegistry[] = {
+    {"CoinGame-v0", &MakeCoinGame},
+    {"IteratedPrisonersDilemma-v0", &MakeIpd},
     {"MatrixGame-v0", &MakeMatrixGame},
     {"Soccer-v0", &MakeSoccer},
 };

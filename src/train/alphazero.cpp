@@ -10,6 +10,7 @@
 
 #include "bellman/core/error.h"
 #include "bellman/core/validate.h"
+#include "bellman/nets/threads.h"
 #include "bellman/envs/board_games.h"
 #include "bellman/envs/registry.h"
 #include "bellman/nets/mlp.h"
@@ -38,7 +39,9 @@ void AlphaZeroConfig::Validate() const {
   mcts.Validate();
 }
 
-namespace {
+// Not in an anonymous namespace: AlphaZeroAgent::Impl holds one, and this file may be compiled
+// inside a unity group (GCC's -Wsubobject-linkage).
+namespace alphazero_detail {
 
 // A shared torso and two heads: policy logits and a tanh value (the player to move's).
 struct AlphaZeroNetImpl : torch::nn::Module {
@@ -58,6 +61,12 @@ struct AlphaZeroNetImpl : torch::nn::Module {
   nets::Mlp torso = nullptr, policy = nullptr, value = nullptr;
 };
 TORCH_MODULE(AlphaZeroNet);
+
+}  // namespace alphazero_detail
+
+namespace {
+
+using alphazero_detail::AlphaZeroNet;
 
 const TurnBasedGame& AsGame(const Env& env) {
   const auto* game = dynamic_cast<const TurnBasedGame*>(&env);
@@ -82,7 +91,7 @@ struct Sample {
 struct AlphaZeroAgent::Impl {
   AlphaZeroConfig config;
   int64_t obs_size = 0, num_actions = 0;
-  mutable AlphaZeroNet net = nullptr;  // forward() is not const in libtorch
+  mutable alphazero_detail::AlphaZeroNet net = nullptr;  // forward() is not const in libtorch
 
   planning::MctsEvaluation Evaluate(const void* obs) const {
     torch::NoGradGuard no_grad;
@@ -128,6 +137,7 @@ void AlphaZeroAgent::Load(const std::string& path) {
 
 AlphaZeroAgent MakeAlphaZeroAgent(const AlphaZeroConfig& config) {
   config.Validate();
+  nets::SetNumThreads(1, 1);  // batch-1 evaluations: threads only add overhead
   auto impl = std::make_unique<AlphaZeroAgent::Impl>();
   impl->config = config;
   std::unique_ptr<Env> env = MakeEnv(config.env_id, config.env_args);

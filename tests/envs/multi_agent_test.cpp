@@ -184,3 +184,71 @@ TEST(MatrixGameEnv, OneStepPaysTheMatrix) {
 
 }  // namespace
 }  // namespace bellman
+
+namespace bellman {
+namespace {
+
+TEST(IteratedPrisonersDilemma, PayoffsAndMemoryOneObservations) {
+  Game g{MakeMultiAgentEnv("IteratedPrisonersDilemma-v0", {{"max_episode_steps", int64_t{4}}})};
+  g.env->Reset(0, g.bufs);
+  EXPECT_EQ(g.obs[0], 0);
+  EXPECT_EQ(g.obs[1], 0);
+  JointStepResult r = Step(g, 0, 1);  // agent 0 cooperates, agent 1 defects
+  EXPECT_EQ(r.rewards, (std::vector<double>{-3.0, 0.0}));
+  EXPECT_EQ(g.obs[0], 2);  // CD from agent 0's side
+  EXPECT_EQ(g.obs[1], 3);  // DC from agent 1's side
+  r = Step(g, 0, 0);
+  EXPECT_EQ(r.rewards, (std::vector<double>{-1.0, -1.0}));
+  EXPECT_EQ(g.obs[0], 1);
+  r = Step(g, 1, 1);
+  EXPECT_EQ(r.rewards, (std::vector<double>{-2.0, -2.0}));
+  EXPECT_EQ(g.obs[1], 4);
+  EXPECT_FALSE(r.truncated);
+  r = Step(g, 1, 0);
+  EXPECT_EQ(r.rewards, (std::vector<double>{0.0, -3.0}));
+  EXPECT_TRUE(r.truncated);
+  EXPECT_FALSE(r.terminated);
+  EXPECT_THROW(g.env->SetState(std::vector<double>{0, -1}), Error);
+}
+
+}  // namespace
+}  // namespace bellman
+
+namespace bellman {
+namespace {
+
+TEST(CoinGame, PickUpsPayAndTheCoinAlternatesColour) {
+  auto env = MakeMultiAgentEnv("CoinGame-v0");
+  std::vector<float> o0(36), o1(36);
+  std::vector<void*> bufs = {o0.data(), o1.data()};
+  env->Reset(0, bufs);
+  // Red at (0,0), blue at (2,2), a blue coin at (0,1): red steps right onto it.
+  env->SetState(std::vector<double>{0, 0, 2, 2, 0, 1, 0});
+  const std::vector<int64_t> right_and_up = {0, 3};
+  JointStepResult r = env->Step(right_and_up, bufs);
+  EXPECT_EQ(r.rewards, (std::vector<double>{1.0, -2.0}));  // blue's coin taken by red
+  std::vector<double> s = env->GetState();
+  EXPECT_EQ(s[0], 0);
+  EXPECT_EQ(s[1], 1);
+  EXPECT_EQ(s[2], 1);    // blue moved up from row 2 to row 1
+  EXPECT_EQ(s[6], 1.0);  // the next coin is red
+  EXPECT_FALSE(s[4] == s[0] && s[5] == s[1]);
+  EXPECT_FALSE(s[4] == s[2] && s[5] == s[3]);
+  // Own-first planes: red sees itself on plane 0 and the red coin on plane 2; blue sees itself
+  // on plane 0 and the red coin as the other's colour on plane 3.
+  EXPECT_EQ(o0[0 * 9 + 0 * 3 + 1], 1.0f);
+  EXPECT_EQ(o1[0 * 9 + 1 * 3 + 2], 1.0f);
+  const int64_t coin = static_cast<int64_t>(s[4] * 3 + s[5]);
+  EXPECT_EQ(o0[2 * 9 + coin], 1.0f);
+  EXPECT_EQ(o1[3 * 9 + coin], 1.0f);
+  // Moves wrap around the torus; both on the coin: both +1, the owner of the colour also -2
+  // from the other's pick-up.
+  env->SetState(std::vector<double>{0, 2, 1, 0, 0, 0, 1});  // red coin at (0,0)
+  const std::vector<int64_t> moves = {0, 3};  // red right wraps to (0,0); blue up to (0,0)
+  r = env->Step(moves, bufs);
+  EXPECT_EQ(r.rewards, (std::vector<double>{1.0 - 2.0, 1.0}));
+  EXPECT_THROW(env->SetState(std::vector<double>{0, 0, 3, 0, 0, 1, 0}), Error);
+}
+
+}  // namespace
+}  // namespace bellman

@@ -80,9 +80,10 @@ class MultiAgentEnv {
   std::optional<Rng> rng_;
 };
 
-// The multi-agent registry: MatrixGame-v0 (a zero-sum matrix game as a one-step game),
-// Soccer-v0 (Littman 1994). Unknown ids and kwargs throw
-// bellman::Error with a suggestion.
+// The multi-agent registry: CoinGame-v0 (Lerer & Peysakhovich 2017, LOLA's version),
+// IteratedPrisonersDilemma-v0 (memory-1 observations), MatrixGame-v0
+// (a zero-sum matrix game as a one-step game), Soccer-v0 (Littman 1994). Unknown ids and kwargs
+// throw bellman::Error with a suggestion.
 std::unique_ptr<MultiAgentEnv> MakeMultiAgentEnv(const std::string& id, const EnvArgs& args = {});
 std::vector<std::string> MultiAgentEnvIds();
 
