@@ -12,18 +12,18 @@ PY=/usr/bin/python3
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-"$B" launch --nproc 3 -- train --algo dqn --env CartPole-v1 --seed 1 --no-progress \
+"$B" launch --nproc 2 -- train --algo dqn --env CartPole-v1 --seed 1 --no-progress \
   --config "$CONFIGS/dqn/CartPole-v1-fast.yaml" --set dist.check_interval=50 \
   --run-dir "$out/run" >"$out/log" 2>&1 || { cat "$out/log"; exit 1; }
 "$PY" - "$out/run" <<'PYEOF'
 import json, sys
 run = sys.argv[1]
-s = [json.load(open(f"{run}/{d}summary.json")) for d in ("", "rank1/", "rank2/")]
+s = [json.load(open(f"{run}/{d}summary.json")) for d in ("", "rank1/")]
 for r, x in enumerate(s):
     d = x["dist"]
     print(f"rank {d['rank']}: final eval {x['final_eval']['mean']:.1f}, "
           f"{x['gradient_steps']} updates, {d['param_checks']} checks, hash {d['param_hash']}")
-    assert d["rank"] == r and d["world_size"] == 3, d
+    assert d["rank"] == r and d["world_size"] == 2, d
     assert x["final_eval"]["mean"] >= 475, f"rank {r} did not solve CartPole: {x['final_eval']}"
 assert len({x["dist"]["param_hash"] for x in s}) == 1, "ranks ended with different parameters"
 assert s[0]["dist"]["param_checks"] > 0 and len({x["dist"]["param_checks"] for x in s}) == 1

@@ -51,7 +51,8 @@ void CheckInitTarget(const torch::Tensor& t, const char* what) {
   }
 }
 
-// Fills `t` (any strides) with draws in row-major order.
+}  // namespace
+
 void FillUniform(torch::Tensor t, double bound, Rng& rng) {
   torch::Tensor dense = t.is_contiguous() ? t : torch::empty(t.sizes(), t.options());
   float* data = dense.data_ptr<float>();
@@ -59,8 +60,6 @@ void FillUniform(torch::Tensor t, double bound, Rng& rng) {
   for (int64_t i = 0; i < n; ++i) data[i] = static_cast<float>(rng.Uniform(-bound, bound));
   if (!t.is_contiguous()) t.copy_(dense);
 }
-
-}  // namespace
 
 void InitLinear(const LinearView& layer, Rng& rng) {
   CheckInitTarget(layer.weight, "weight");

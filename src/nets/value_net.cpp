@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "bellman/core/error.h"
+#include "bellman/nets/mlp.h"
 #include "bellman/nets/params.h"
 
 namespace bellman::nets {
@@ -17,11 +18,6 @@ int64_t Product(const std::vector<int64_t>& shape) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
   return n;
-}
-
-void FillUniform(torch::Tensor t, double bound, Rng& rng) {
-  float* p = t.data_ptr<float>();
-  for (int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<float>(rng.Uniform(-bound, bound));
 }
 
 torch::Tensor Activate(const QNetworkConfig& c, const torch::Tensor& h) {

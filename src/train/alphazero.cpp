@@ -10,10 +10,10 @@
 
 #include "bellman/core/error.h"
 #include "bellman/core/validate.h"
-#include "bellman/nets/threads.h"
 #include "bellman/envs/board_games.h"
 #include "bellman/envs/registry.h"
 #include "bellman/nets/mlp.h"
+#include "bellman/nets/threads.h"
 #include "bellman/planning/game_solver.h"
 
 namespace bellman::train {

@@ -49,9 +49,8 @@ struct JointQNet {
   nets::Mlp first = nullptr, rest = nullptr;
   JointQNet(int64_t nS, const std::vector<int64_t>& hidden, int64_t outputs, Rng& rng)
       : first(nets::MlpOptions{nS, {}, hidden[0], nets::Activation::kRelu, true}, rng),
-        rest(nets::MlpOptions{hidden[0],
-                              std::vector<int64_t>(hidden.begin() + 1, hidden.end()), outputs,
-                              nets::Activation::kRelu, false},
+        rest(nets::MlpOptions{hidden[0], std::vector<int64_t>(hidden.begin() + 1, hidden.end()),
+                              outputs, nets::Activation::kRelu, false},
              rng) {}
   torch::Tensor forward(const std::vector<int64_t>& states) {
     const nets::LinearView l = first->linears()[0];
@@ -163,9 +162,8 @@ MinimaxDqnResult TrainMinimaxDqn(const MinimaxDqnConfig& c) {
       }
       const torch::Tensor td_target =
           torch::tensor(br) + static_cast<float>(c.gamma) * torch::tensor(next_value);
-      const torch::Tensor q = q_net.forward(bs)
-                                  .gather(1, torch::tensor(bjoint, torch::kInt64).unsqueeze(1))
-                                  .squeeze(1);
+      const torch::Tensor q =
+          q_net.forward(bs).gather(1, torch::tensor(bjoint, torch::kInt64).unsqueeze(1)).squeeze(1);
       const torch::Tensor loss = torch::smooth_l1_loss(q, td_target);
       nets::ZeroGrad(*optimizer);
       loss.backward();

@@ -54,6 +54,9 @@ struct LinearView {
 // order, then for the bias. Writes through the views (CPU float32 tensors) without recording
 // autograd history.
 void InitLinear(const LinearView& layer, Rng& rng);
+// Fills a CPU float32 tensor (any strides) with rng.Uniform(-bound, bound) draws in row-major
+// order (float64, cast to float32), writing through data_ptr (no autograd history).
+void FillUniform(torch::Tensor t, double bound, Rng& rng);
 void InitLinears(const std::vector<LinearView>& layers, Rng& rng);
 
 // Copies parameters layer by layer (weights and biases), e.g. plain -> fused. Throws
