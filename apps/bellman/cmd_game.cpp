@@ -47,16 +47,36 @@ void PrintPolicyReport(MultiAgentEnv& env, const MarkovGameModel& P, double gamm
 }
 
 void RunGame(GameOptions o) {
-  const std::vector<std::string> methods = {"shapley", "minimax_q", "minimax_dqn"};
+  const std::vector<std::string> methods = {"shapley", "minimax_q", "minimax_dqn", "nash_q"};
   if (std::find(methods.begin(), methods.end(), o.method) == methods.end()) {
-    throw Error(fmt::format("unknown --method '{}'{}; methods: shapley, minimax_q, minimax_dqn",
-                            o.method, DidYouMean(o.method, methods)));
+    throw Error(
+        fmt::format("unknown --method '{}'{}; methods: shapley, minimax_q, minimax_dqn, nash_q",
+                    o.method, DidYouMean(o.method, methods)));
   }
   // --opponent self is a second learner: Minimax-Q's "minimax_q", Minimax-DQN's "self".
   std::string& opp = o.minimax_q.opponent;
   if (opp == "self") opp = "minimax_q";
   o.minimax_dqn.opponent = opp == "minimax_q" ? "self" : opp;
   std::unique_ptr<MultiAgentEnv> env = MakeMultiAgentEnv(o.env_id, ParseEnvArgs(o.env_args));
+  if (o.method == "nash_q") {
+    // General-sum: no exact solution to compare with; the learned stage equilibria per state.
+    tabular::NashQConfig c;
+    c.gamma = o.minimax_q.gamma;
+    c.steps = o.minimax_q.steps;
+    c.explore = o.minimax_q.explore;
+    c.seed = o.minimax_q.seed;
+    if (o.minimax_q.alpha_power > 0.0) c.alpha_power = o.minimax_q.alpha_power;
+    const tabular::NashQResult r = tabular::NashQ(*env, c);
+    fmt::print("Nash-Q on {} (gamma {}, seed {}): {} steps, {} episodes\n", o.env_id, c.gamma,
+               c.seed, c.steps, r.episodes);
+    fmt::print("{:>6} {:>10} {:>10}  equilibrium strategies of player 0; of player 1\n", "state",
+               "V0", "V1");
+    for (size_t s = 0; s < r.V0.size(); ++s) {
+      fmt::print("{:>6} {:>10.4f} {:>10.4f}  [{:.3f}]; [{:.3f}]\n", s, r.V0[s], r.V1[s],
+                 fmt::join(r.pi0[s], " "), fmt::join(r.pi1[s], " "));
+    }
+    return;
+  }
   if (!env->has_model()) throw Error(fmt::format("{} has no zero-sum model", o.env_id));
   const MarkovGameModel& P = env->Model();
   const double gamma = o.minimax_q.gamma;
@@ -112,7 +132,9 @@ void AddGameCommand(CLI::App& app) {
   cmd->add_option("--env", o->env_id, "multi-agent env id (Soccer-v0, MatrixGame-v0)")
       ->capture_default_str();
   cmd->add_option("--env-arg", o->env_args, "env keyword argument key=value (repeatable)");
-  cmd->add_option("--method", o->method, "shapley | minimax_q | minimax_dqn")
+  cmd->add_option("--method", o->method,
+                  "shapley | minimax_q | minimax_dqn | nash_q (general-sum, e.g. "
+                  "IteratedPrisonersDilemma-v0)")
       ->capture_default_str();
   cmd->add_option("--gamma", o->minimax_q.gamma, "discount factor")->capture_default_str();
   cmd->add_option("--steps", o->minimax_q.steps, "minimax_q, minimax_dqn: env steps")

@@ -273,4 +273,86 @@ MinimaxQResult MinimaxQ(MultiAgentEnv& env, const MinimaxQConfig& c) {
   return out;
 }
 
+void NashQConfig::Validate() const {
+  auto bad = [](const std::string& field, double v, const char* expected) {
+    throw Error(fmt::format("nash_q: {} = {} is invalid; expected {}", field, v, expected));
+  };
+  if (!(gamma >= 0.0 && gamma < 1.0)) bad("gamma", gamma, "[0, 1)");
+  if (!(alpha > 0.0 && alpha <= 1.0)) bad("alpha", alpha, "(0, 1]");
+  if (!(alpha_power >= 0.0 && alpha_power <= 1.0)) bad("alpha_power", alpha_power, "[0, 1]");
+  if (!(explore >= 0.0 && explore <= 1.0)) bad("explore", explore, "[0, 1]");
+  if (steps < 1) bad("steps", static_cast<double>(steps), ">= 1");
+}
+
+namespace {
+
+// The selected equilibrium of the stage game at s: the largest sum of payoffs, first on ties.
+NashEquilibrium SelectedEquilibrium(const std::vector<double>& Q0, const std::vector<double>& Q1,
+                                    int64_t s, int64_t nA, int64_t nO) {
+  const auto begin = static_cast<std::ptrdiff_t>(s * nA * nO);
+  const auto end = begin + static_cast<std::ptrdiff_t>(nA * nO);
+  const BimatrixGame g{nA, nO, std::vector<double>(Q0.begin() + begin, Q0.begin() + end),
+                       std::vector<double>(Q1.begin() + begin, Q1.begin() + end)};
+  std::vector<NashEquilibrium> eqs = NashEquilibria(g);
+  size_t best = 0;
+  for (size_t k = 1; k < eqs.size(); ++k) {
+    if (eqs[k].value_row + eqs[k].value_col > eqs[best].value_row + eqs[best].value_col + 1e-12) {
+      best = k;
+    }
+  }
+  return std::move(eqs[best]);
+}
+
+}  // namespace
+
+NashQResult NashQ(MultiAgentEnv& env, const NashQConfig& c) {
+  c.Validate();
+  if (env.num_agents() != 2 || env.observation_space(0).kind() != Space::Kind::kDiscrete) {
+    throw Error(
+        fmt::format("nash_q needs a two-player env whose agent 0 observes a Discrete "
+                    "state; {} has {} agents and {}",
+                    env.id(), env.num_agents(), env.observation_space(0).ToString()));
+  }
+  const int64_t nS = env.observation_space(0).n();
+  const int64_t nA = env.action_space(0).n(), nO = env.action_space(1).n();
+  NashQResult out;
+  out.Q0.assign(static_cast<size_t>(nS * nA * nO), 0.0);
+  out.Q1 = out.Q0;
+  std::vector<int64_t> visits(out.Q0.size(), 0);
+  Rng rng(c.seed);
+  std::vector<int64_t> obs(2);
+  std::vector<void*> bufs = {&obs[0], &obs[1]};
+  env.Reset(c.seed, bufs);
+  for (int64_t t = 0; t < c.steps; ++t) {
+    const int64_t s = obs[0];
+    const NashEquilibrium e = SelectedEquilibrium(out.Q0, out.Q1, s, nA, nO);
+    const int64_t a = rng.Random() < c.explore ? rng.Integers(0, nA) : rng.Choice(e.x);
+    const int64_t o = rng.Random() < c.explore ? rng.Integers(0, nO) : rng.Choice(e.y);
+    const std::vector<int64_t> joint = {a, o};
+    const JointStepResult r = env.Step(joint, bufs);
+    double v0 = 0.0, v1 = 0.0;
+    if (!r.terminated) {
+      const NashEquilibrium next = SelectedEquilibrium(out.Q0, out.Q1, obs[0], nA, nO);
+      v0 = next.value_row;
+      v1 = next.value_col;
+    }
+    const size_t k = static_cast<size_t>((s * nA + a) * nO + o);
+    const double alpha = c.alpha / std::pow(static_cast<double>(++visits[k]), c.alpha_power);
+    out.Q0[k] += alpha * (r.rewards[0] + c.gamma * v0 - out.Q0[k]);
+    out.Q1[k] += alpha * (r.rewards[1] + c.gamma * v1 - out.Q1[k]);
+    if (r.terminated || r.truncated) {
+      ++out.episodes;
+      env.Reset(std::nullopt, bufs);
+    }
+  }
+  for (int64_t s = 0; s < nS; ++s) {
+    const NashEquilibrium e = SelectedEquilibrium(out.Q0, out.Q1, s, nA, nO);
+    out.pi0.push_back(e.x);
+    out.pi1.push_back(e.y);
+    out.V0.push_back(e.value_row);
+    out.V1.push_back(e.value_col);
+  }
+  return out;
+}
+
 }  // namespace bellman::tabular

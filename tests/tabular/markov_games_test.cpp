@@ -149,3 +149,59 @@ TEST(MinimaxQ, BadConfigIsNamed) {
 
 }  // namespace
 }  // namespace bellman::tabular
+
+namespace bellman::tabular {
+namespace {
+
+TEST(Bimatrix, ClassicGamesHaveTheirKnownEquilibria) {
+  // Prisoner's dilemma (LOLA's payoffs): the unique equilibrium is mutual defection.
+  const BimatrixGame pd{2, 2, {-1, -3, 0, -2}, {-1, 0, -3, -2}};
+  std::vector<NashEquilibrium> e = NashEquilibria(pd);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].x, (std::vector<double>{0, 1}));
+  EXPECT_EQ(e[0].y, (std::vector<double>{0, 1}));
+  EXPECT_DOUBLE_EQ(e[0].value_row, -2.0);
+  // Battle of the sexes: two pure equilibria and a mixed one, x = (2/3, 1/3), y = (1/3, 2/3).
+  const BimatrixGame bos{2, 2, {2, 0, 0, 1}, {1, 0, 0, 2}};
+  e = NashEquilibria(bos);
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0].x, (std::vector<double>{1, 0}));
+  EXPECT_EQ(e[1].x, (std::vector<double>{0, 1}));
+  EXPECT_NEAR(e[2].x[0], 2.0 / 3.0, 1e-12);
+  EXPECT_NEAR(e[2].y[0], 1.0 / 3.0, 1e-12);
+  EXPECT_NEAR(e[2].value_row, 2.0 / 3.0, 1e-12);
+  // A zero-sum game's equilibrium has the LP value.
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    const MatrixGame z = RandomMatrixGame(4, 4, seed);
+    BimatrixGame g{4, 4, z.A, z.A};
+    for (double& b : g.B) b = -b;
+    const std::vector<NashEquilibrium> ze = NashEquilibria(g);
+    ASSERT_EQ(ze.size(), 1u) << seed;  // nondegenerate zero-sum: unique
+    EXPECT_NEAR(ze[0].value_row, SolveZeroSumGame(z).value, 1e-9) << seed;
+  }
+  EXPECT_THROW(NashEquilibria(BimatrixGame{2, 2, {1, 2, 3}, {1, 2, 3, 4}}), Error);
+}
+
+TEST(NashQ, MyopicPrisonersDilemmaLearnersDefectEverywhere) {
+  // gamma = 0: each stage game is the prisoner's dilemma itself (deterministic payoffs; the
+  // first update of a joint action has alpha = 1), whose only equilibrium is (D, D), worth -2.
+  auto env = MakeMultiAgentEnv("IteratedPrisonersDilemma-v0");
+  NashQConfig c;
+  c.gamma = 0.0;
+  c.steps = 5'000;
+  c.seed = 1;
+  const NashQResult r = NashQ(*env, c);
+  for (int64_t s = 0; s < 5; ++s) {
+    EXPECT_EQ(r.pi0[static_cast<size_t>(s)], (std::vector<double>{0, 1})) << s;
+    EXPECT_EQ(r.pi1[static_cast<size_t>(s)], (std::vector<double>{0, 1})) << s;
+    EXPECT_EQ(r.V0[static_cast<size_t>(s)], -2.0) << s;
+    EXPECT_EQ(r.V1[static_cast<size_t>(s)], -2.0) << s;
+  }
+  EXPECT_EQ(r.episodes, 50);
+  NashQConfig bad;
+  bad.alpha_power = 2.0;
+  EXPECT_THROW(NashQ(*env, bad), Error);
+}
+
+}  // namespace
+}  // namespace bellman::tabular

@@ -39,6 +39,27 @@ std::pair<double, std::vector<double>> MaximinStrategy(const MatrixGame& game);
 double Exploitability(const MatrixGame& game, const std::vector<double>& x,
                       const std::vector<double>& y);
 
+// Two-player general-sum (bimatrix) games: A the row player's payoffs, B the column player's,
+// both row-major rows x cols.
+struct BimatrixGame {
+  int64_t rows = 0;
+  int64_t cols = 0;
+  std::vector<double> A, B;
+};
+
+struct NashEquilibrium {
+  std::vector<double> x;  // row player's mixed strategy
+  std::vector<double> y;  // column player's
+  double value_row = 0.0, value_col = 0.0;
+};
+
+// Nash equilibria by support enumeration over equal-size supports (Nisan et al. 2007, ch. 3):
+// for a nondegenerate game, all of them; for a degenerate one (ties, e.g. a constant matrix)
+// those with equal-size supports, which include every pure equilibrium. In enumeration order:
+// support size, then row support, then column support, lexicographically. Throws
+// bellman::Error for a malformed game or one where none is found.
+std::vector<NashEquilibrium> NashEquilibria(const BimatrixGame& game, double tol = 1e-9);
+
 MatrixGame RockPaperScissors();  // value 0, uniform strategies
 MatrixGame MatchingPennies();    // value 0, (1/2, 1/2)
 // rows x cols payoffs uniform in [-1, 1) from Rng(seed) (row-major draws).

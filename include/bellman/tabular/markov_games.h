@@ -77,4 +77,31 @@ struct MinimaxQResult {
 
 MinimaxQResult MinimaxQ(MultiAgentEnv& env, const MinimaxQConfig& config);
 
+// Nash-Q (Hu & Wellman 2003) for two-player general-sum games: each player's Q^i(s, a, o) over
+// joint actions, both learned from both rewards: Q^i += alpha (r^i + gamma NashV^i(s') - Q^i),
+// NashV^i(s') player i's payoff at the selected Nash equilibrium of the stage bimatrix game
+// (Q^0(s'), Q^1(s')) (0 after a termination). Selection rule (a decision; the paper's
+// convergence needs a consistent one): the equilibrium with the largest sum of payoffs, the
+// first in enumeration order on ties (NashEquilibria). The state is agent 0's Discrete
+// observation (the memory-1 IPD: the joint last action). Both act by the selected
+// equilibrium's strategies, uniformly at random with probability explore.
+struct NashQConfig {
+  double gamma = 0.96;
+  double alpha = 1.0;
+  double alpha_power = 0.7;  // alpha / n^p for the n-th update of (s, a, o)
+  double explore = 0.2;
+  int64_t steps = 200'000;
+  uint64_t seed = 0;
+  void Validate() const;  // throws bellman::Error naming the bad field
+};
+
+struct NashQResult {
+  std::vector<double> Q0, Q1;  // [(s * nA + a) * nO + o]
+  StochasticPolicy pi0, pi1;   // the selected stage equilibria of the final Q
+  std::vector<double> V0, V1;  // their payoffs
+  int64_t episodes = 0;
+};
+
+NashQResult NashQ(MultiAgentEnv& env, const NashQConfig& config);
+
 }  // namespace bellman::tabular
