@@ -49,12 +49,10 @@ void Expand(Node& node, const MctsEvaluation& e, int64_t num_actions) {
     throw Error(fmt::format("MCTS evaluator returned {} priors for {} actions", e.prior.size(),
                             num_actions));
   }
-  double sum = 0.0;
   for (double p : e.prior) {
     if (!(p >= 0.0) || !std::isfinite(p)) {
       throw Error(fmt::format("MCTS evaluator returned the prior {}; expected finite >= 0", p));
     }
-    sum += p;
   }
   node.children.resize(static_cast<size_t>(num_actions));
   const auto* game = dynamic_cast<const TurnBasedGame*>(node.env.get());
@@ -68,7 +66,6 @@ void Expand(Node& node, const MctsEvaluation& e, int64_t num_actions) {
       ++n_legal;
     }
   }
-  (void)sum;
   for (int64_t a = 0; a < num_actions; ++a) {
     Node& child = node.children[static_cast<size_t>(a)];
     child.legal = legal[static_cast<size_t>(a)] != 0;

@@ -323,19 +323,20 @@ NashQResult NashQ(MultiAgentEnv& env, const NashQConfig& c) {
   std::vector<int64_t> obs(2);
   std::vector<void*> bufs = {&obs[0], &obs[1]};
   env.Reset(c.seed, bufs);
+  // The current state's selected equilibrium, carried over from the previous step's target when
+  // the episode went on (the Q of the next state is not changed by this step's update unless
+  // s' = s, which is re-solved).
+  NashEquilibrium e = SelectedEquilibrium(out.Q0, out.Q1, obs[0], nA, nO);
   for (int64_t t = 0; t < c.steps; ++t) {
     const int64_t s = obs[0];
-    const NashEquilibrium e = SelectedEquilibrium(out.Q0, out.Q1, s, nA, nO);
     const int64_t a = rng.Random() < c.explore ? rng.Integers(0, nA) : rng.Choice(e.x);
     const int64_t o = rng.Random() < c.explore ? rng.Integers(0, nO) : rng.Choice(e.y);
     const std::vector<int64_t> joint = {a, o};
     const JointStepResult r = env.Step(joint, bufs);
-    double v0 = 0.0, v1 = 0.0;
-    if (!r.terminated) {
-      const NashEquilibrium next = SelectedEquilibrium(out.Q0, out.Q1, obs[0], nA, nO);
-      v0 = next.value_row;
-      v1 = next.value_col;
-    }
+    const int64_t next_s = obs[0];
+    NashEquilibrium next = SelectedEquilibrium(out.Q0, out.Q1, next_s, nA, nO);
+    const double v0 = r.terminated ? 0.0 : next.value_row;
+    const double v1 = r.terminated ? 0.0 : next.value_col;
     const size_t k = static_cast<size_t>((s * nA + a) * nO + o);
     const double alpha = c.alpha / std::pow(static_cast<double>(++visits[k]), c.alpha_power);
     out.Q0[k] += alpha * (r.rewards[0] + c.gamma * v0 - out.Q0[k]);
@@ -343,6 +344,9 @@ NashQResult NashQ(MultiAgentEnv& env, const NashQConfig& c) {
     if (r.terminated || r.truncated) {
       ++out.episodes;
       env.Reset(std::nullopt, bufs);
+      e = SelectedEquilibrium(out.Q0, out.Q1, obs[0], nA, nO);
+    } else {
+      e = next_s == s ? SelectedEquilibrium(out.Q0, out.Q1, s, nA, nO) : std::move(next);
     }
   }
   for (int64_t s = 0; s < nS; ++s) {

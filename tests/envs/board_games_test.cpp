@@ -114,8 +114,8 @@ TEST(BoardGames, SymmetriesMapPositionsToPositions) {
       t.env->Reset(0, t.obs.data());
       t.env->SetState(mapped);
       std::vector<float> obs_of_mapped(b.obs.size()), mapped_obs(b.obs.size());
-      // SetState writes no observation: read it through a Clone that steps nowhere, i.e. the
-      // obs buffer of a state round trip, by rendering the planes from the cells.
+      // The planes the documented layout gives the mapped position (SetState writes no
+      // observation), against the observation mapped by the symmetry.
       for (int64_t i = 0; i < cells; ++i) {
         obs_of_mapped[i] = mapped[i] == state.back() + 1 ? 1.0f : 0.0f;
         obs_of_mapped[cells + i] = mapped[i] == 2 - state.back() ? 1.0f : 0.0f;
