@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -114,6 +115,98 @@ TEST(Mcts, DirichletNoiseHasTheRightMoments) {
     EXPECT_NEAR(mean, 0.25, 0.003) << alpha;
     EXPECT_NEAR(var, 3.0 / (16.0 * (4.0 * alpha + 1.0)), 0.003) << alpha;
   }
+}
+
+// A latent-style model over a deterministic tabular MDP: handles are states, children come from
+// P (first transition), values are V*. Counts the model calls and the leaves per call.
+class TabularModel final : public SearchModel {
+ public:
+  TabularModel(const TransitionModel& P, std::vector<double> V, int64_t root)
+      : P_(P), V_(std::move(V)), root_(root) {}
+  int64_t num_actions() const override { return static_cast<int64_t>(P_[0].size()); }
+  SearchNode Root() override { return Node(root_, 0.0, false); }
+  void Expand(const std::vector<SearchRequest>& requests, std::vector<SearchNode>& out) override {
+    ++calls;
+    max_batch = std::max(max_batch, static_cast<int64_t>(requests.size()));
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const Transition& t =
+          P_[static_cast<size_t>(requests[i].parent)][static_cast<size_t>(requests[i].action)][0];
+      out[i] = Node(t.next_state, t.reward, t.terminated);
+    }
+  }
+  int64_t calls = 0, max_batch = 0;
+
+ private:
+  SearchNode Node(int64_t s, double reward, bool terminal) const {
+    SearchNode n;
+    n.handle = s;
+    n.reward = reward;
+    n.terminal = terminal;
+    n.eval = {std::vector<double>(static_cast<size_t>(num_actions()), 1.0),
+              V_[static_cast<size_t>(s)]};
+    return n;
+  }
+  const TransitionModel& P_;
+  std::vector<double> V_;
+  int64_t root_;
+};
+
+TEST(Mcts, TheGenericSearchOnALatentModelEqualsTheEnvCloneSearch) {
+  // Non-slippery FrozenLake is deterministic, so a model built from P with V* at the leaves is
+  // the same tree as env clones with an exact evaluator: identical visits and Q.
+  auto env = MakeEnv("FrozenLake-v1", {{"is_slippery", false}});
+  const double gamma = 0.9;
+  const tabular::PlanningResult vi = tabular::ValueIteration(env->P(), gamma, 1e-12);
+  int64_t obs = 0;
+  env->Reset(0, &obs);
+  MctsConfig c;
+  c.gamma = gamma;
+  c.num_simulations = 200;
+  Rng a(3), b(3);
+  TabularModel model(env->P(), vi.V, obs);
+  const MctsResult latent = Search(model, c, a);
+  const MctsResult clones = Mcts(*env, &obs, Exact(vi.V, 4), c, b);
+  EXPECT_EQ(latent.visits, clones.visits);
+  EXPECT_EQ(latent.q, clones.q);
+  EXPECT_EQ(latent.root_value, clones.root_value);
+  EXPECT_EQ(model.max_batch, 1);
+}
+
+TEST(Mcts, BatchedLeafEvaluationKeepsTheOptimalActionWithFewerModelCalls) {
+  // CliffWalking (deterministic) from its start, values V*: the optimal first move is UP.
+  auto env = MakeEnv("CliffWalking-v1");
+  const double gamma = 0.99;
+  const tabular::PlanningResult vi = tabular::ValueIteration(env->P(), gamma, 1e-12);
+  int64_t s0 = 0;
+  env->Reset(0, &s0);
+  const auto& q0 = vi.Q[static_cast<size_t>(s0)];
+  const double best = *std::max_element(q0.begin(), q0.end());
+  MctsConfig c;
+  c.gamma = gamma;
+  c.num_simulations = 256;
+  c.root_noise = false;
+  for (const int64_t k : {1, 4, 8, 16}) {
+    c.leaf_batch = k;
+    TabularModel model(env->P(), vi.V, s0);
+    Rng rng(0);
+    const MctsResult r = Search(model, c, rng);
+    int64_t total = 0;
+    for (int64_t v : r.visits) total += v;
+    EXPECT_EQ(total, c.num_simulations) << k;  // every simulation is backed up once
+    EXPECT_NEAR(q0[static_cast<size_t>(r.action)], best, 1e-12) << "leaf_batch " << k;
+    EXPECT_LE(model.max_batch, k);
+    if (k > 1) {
+      EXPECT_GT(model.max_batch, 1) << k;  // leaves really are batched
+      EXPECT_LT(model.calls, c.num_simulations / 2) << k;
+    }
+    TabularModel again(env->P(), vi.V, s0);
+    Rng rng2(0);
+    EXPECT_EQ(Search(again, c, rng2).visits, r.visits) << k;  // deterministic
+  }
+  c.leaf_batch = 0;
+  TabularModel model(env->P(), vi.V, s0);
+  Rng rng(0);
+  EXPECT_THROW(Search(model, c, rng), Error);
 }
 
 TEST(Mcts, BadInputIsANamedError) {

@@ -6,6 +6,18 @@
 // unvisited child), Dirichlet noise on the root's priors, values backed up with the edge rewards.
 // Discrete action spaces. Deterministic given the Rng: the same tree, visits and action.
 //
+// One search, two kinds of node state (docs/planning.md): the tree code (selection, backup,
+// min-max, noise) runs on a SearchModel that makes a child from its parent and an action and
+// evaluates it. Mcts() wraps an env (each node holds a Clone, rewards and terminations come from
+// the simulator); MuZero's learned model (train/muzero.h) holds latent states instead.
+//
+// Batched leaf evaluation (leaf_batch k > 1): k simulations select their leaves one after the
+// other under a virtual visit (each pending simulation counts as a visit of every node on its
+// path, lowering those edges' exploration bonus so the next selection spreads out), the model
+// expands the k leaves in one call (one forward of the nets), then the k backups run in
+// selection order. A selection that ends at a leaf already pending in the batch closes the batch
+// early. The result stays a function of the seed; k = 1 is the sequential search exactly.
+//
 // Turn-based two-player games (a root that is a TurnBasedGame, envs/board_games.h) are searched
 // as negamax: values are from the point of view of the player to move at each node (the
 // evaluator's value too), a child whose mover differs enters its parent's Q as
@@ -29,6 +41,7 @@ struct MctsConfig {
   bool root_noise = true;
   double root_dirichlet_alpha = 0.3;
   double root_exploration_fraction = 0.25;
+  int64_t leaf_batch = 1;  // leaves expanded per model call (virtual visits in between)
   // Throws bellman::Error naming the field.
   void Validate() const;
 };
@@ -40,6 +53,32 @@ struct MctsEvaluation {
   double value = 0.0;
 };
 using MctsEvaluator = std::function<MctsEvaluation(const Env& env, const void* obs)>;
+
+// What the tree asks of a model. Handles name the model's node states (an index into its own
+// store); the model forgets them when the next search starts at Root().
+struct SearchNode {
+  int64_t handle = 0;
+  double reward = 0.0;         // of the edge into the node (0 at the root)
+  bool terminal = false;       // value 0, never expanded
+  bool expandable = true;      // false: a leaf whose value is re-used on every visit (truncation)
+  int64_t to_play = 0;         // turn-based games: the player to move (negamax across a change)
+  std::vector<uint8_t> legal;  // empty: every action is legal
+  MctsEvaluation eval;         // priors and value (unused when terminal)
+};
+struct SearchRequest {
+  int64_t parent = 0;  // a handle the model returned
+  int64_t action = 0;  // 0-based index into the action set
+};
+class SearchModel {
+ public:
+  virtual ~SearchModel() = default;
+  virtual int64_t num_actions() const = 0;
+  // Starts a search: forgets earlier handles and returns the evaluated root.
+  virtual SearchNode Root() = 0;
+  // The children of requests[i].parent by requests[i].action, evaluated, written to out[i]
+  // (out has requests.size() entries). One call per leaf batch.
+  virtual void Expand(const std::vector<SearchRequest>& requests, std::vector<SearchNode>& out) = 0;
+};
 
 struct MctsResult {
   std::vector<int64_t> visits;     // root children's visit counts
@@ -54,6 +93,9 @@ struct MctsResult {
 // has the wrong size, negative or non-finite entries, or a bad config.
 MctsResult Mcts(const Env& root, const void* root_obs, const MctsEvaluator& evaluator,
                 const MctsConfig& config, Rng& rng);
+
+// The search on any model; result.action is the 0-based index of the most visited child.
+MctsResult Search(SearchModel& model, const MctsConfig& config, Rng& rng);
 
 // A Gamma(alpha, 1) draw (Marsaglia & Tsang 2000; alpha < 1 boosted by U^(1/alpha)), and a
 // Dirichlet(alpha, ..., alpha) of size n from normalised Gamma draws.
