@@ -68,6 +68,7 @@ void AddBenchCommand(CLI::App& app) {
   envs->add_option("--pool-envs", o->pool_envs, "envs in the pool")->capture_default_str();
   envs->add_option("--seed", o->seed, "seed for the random actions")->capture_default_str();
   envs->callback([o] { RunBenchEnvs(*o); });
+  AddBenchMctsCommand(*bench);
 }
 
 }  // namespace bellman::cli

@@ -10,10 +10,12 @@ void AddEnvsCommand(CLI::App& app);
 void AddSolveCommand(CLI::App& app);
 void AddGameCommand(CLI::App& app);       // game: two-player zero-sum Markov games
 void AddAlphaZeroCommand(CLI::App& app);  // alphazero: self-play on a turn-based game
+void AddMuZeroCommand(CLI::App& app);     // muzero: MCTS on a learned model
 void AddIpdCommand(CLI::App& app);        // ipd: naive learners and LOQA on the IPD
 void AddBenchCommand(CLI::App& app);
-void AddTrainCommands(CLI::App& app);    // train, eval, enjoy
-void AddDatasetCommands(CLI::App& app);  // collect, dataset info/export
+void AddBenchMctsCommand(CLI::App& bench);  // bench mcts (under bench)
+void AddTrainCommands(CLI::App& app);       // train, eval, enjoy
+void AddDatasetCommands(CLI::App& app);     // collect, dataset info/export
 void AddOpeCommand(CLI::App& app);
 void AddLaunchCommand(CLI::App& app);  // launch: N local ranks of a multi-process run
 

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   bellman::cli::AddSolveCommand(app);
   bellman::cli::AddGameCommand(app);
   bellman::cli::AddAlphaZeroCommand(app);
+  bellman::cli::AddMuZeroCommand(app);
   bellman::cli::AddIpdCommand(app);
   bellman::cli::AddBenchCommand(app);
   bellman::cli::AddTrainCommands(app);

@@ -277,11 +277,11 @@ MctsResult Search(SearchModel& model, const MctsConfig& c, Rng& rng) {
         --n.pending;
         n.value_sum += value;
         ++n.visits;
-        if (j > 0) {
-          const double sign = Sign(*path[j - 1], n);
-          minmax.Update(n.reward + c.gamma * sign * n.value());
-          value = n.reward + c.gamma * sign * value;
-        }
+        // Every node on the path enters the min-max statistics, the root too (reward 0, its
+        // own sign): the pseudocode's backpropagate.
+        const double sign = j > 0 ? Sign(*path[j - 1], n) : 1.0;
+        minmax.Update(n.reward + c.gamma * sign * n.value());
+        value = n.reward + c.gamma * sign * value;
       }
     }
     done += static_cast<int64_t>(paths.size());

@@ -1,0 +1,113 @@
+// MuZero (train/muzero.h): determinism, save/load, the JSON export, named errors; the learning
+// bar on CartPole runs as `learning_muzero_cartpole` (suite MuZeroLearning). The latent search
+// against the pseudocode's search in Python with the same weights is the ctest bench_mcts_check.
+#include "bellman/train/muzero.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "bellman/core/error.h"
+#include "bellman/envs/registry.h"
+
+namespace bellman::train {
+namespace muzero_test {
+
+MuZeroConfig Tiny(uint64_t seed) {
+  MuZeroConfig c;
+  c.total_env_steps = 300;
+  c.warmup_steps = 100;
+  c.batch_size = 16;
+  c.mcts.num_simulations = 8;
+  c.log_every = 100;
+  c.seed = seed;
+  return c;
+}
+
+std::vector<MuZeroProgress> RunMuZero(const MuZeroConfig& c, MuZeroAgent* out = nullptr) {
+  std::vector<MuZeroProgress> log;
+  MuZeroAgent agent = TrainMuZero(c, [&](const MuZeroProgress& p) { log.push_back(p); });
+  if (out != nullptr) *out = std::move(agent);
+  return log;
+}
+
+TEST(MuZero, SameSeedSameRunAndOtherSeedOtherRun) {
+  const auto a = RunMuZero(Tiny(4)), b = RunMuZero(Tiny(4)), d = RunMuZero(Tiny(5));
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_EQ(b.size(), a.size());
+  EXPECT_GT(a.back().updates, 0);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].episodes, b[i].episodes) << i;
+    EXPECT_EQ(a[i].value_loss, b[i].value_loss) << i;
+    EXPECT_EQ(a[i].policy_loss, b[i].policy_loss) << i;
+    EXPECT_EQ(a[i].reward_loss, b[i].reward_loss) << i;
+  }
+  EXPECT_NE(a.back().value_loss, d.back().value_loss);
+}
+
+TEST(MuZero, SaveLoadKeepsTheSearchAndTheJsonHasEveryWeight) {
+  MuZeroAgent trained = MakeMuZeroAgent(Tiny(1));
+  RunMuZero(Tiny(1), &trained);
+  const auto dir = std::filesystem::temp_directory_path();
+  const std::string pt = (dir / "bellman_muzero_test.pt").string();
+  const std::string js = (dir / "bellman_muzero_test.json").string();
+  trained.Save(pt);
+  trained.ExportJson(js);
+  MuZeroAgent loaded = MakeMuZeroAgent(Tiny(2));  // other initial weights
+  std::unique_ptr<Env> env = MakeEnv("CartPole-v1");
+  std::vector<float> obs(4);
+  env->Reset(7, obs.data());
+  Rng unused(0);
+  planning::MctsConfig c;
+  c.num_simulations = 30;
+  c.root_noise = false;
+  auto visits = [&](const MuZeroAgent& agent) {
+    return planning::Search(*agent.Model(obs.data()), c, unused).visits;
+  };
+  const std::vector<int64_t> want = visits(trained);
+  loaded.Load(pt);
+  EXPECT_EQ(visits(loaded), want);
+  EXPECT_EQ(loaded.Act(obs.data(), 30), trained.Act(obs.data(), 30));
+  std::ifstream f(js);
+  const nlohmann::json j = nlohmann::json::parse(f);
+  EXPECT_EQ(j.at("format"), "bellman-muzero-nets-v1");
+  EXPECT_EQ(j.at("obs_size"), 4);
+  EXPECT_EQ(j.at("num_actions"), 2);
+  // representation 4 -> 64 -> 32; dynamics 34 -> 64 -> 32 + 11; prediction 32 -> 64 -> 2 + 41.
+  ASSERT_EQ(j.at("dynamics").size(), 2u);
+  EXPECT_EQ(j.at("dynamics")[0].at("in"), 34);
+  EXPECT_EQ(j.at("dynamics")[1].at("out"), 43);
+  EXPECT_EQ(j.at("prediction")[1].at("out"), 43);
+  EXPECT_EQ(j.at("representation")[0].at("weight").size(), 4u * 64u);
+  std::filesystem::remove(pt);
+  std::filesystem::remove(js);
+  // A corrupt or missing file is a named error, and the loaded nets are untouched.
+  { std::ofstream(pt) << "not a torch archive"; }
+  EXPECT_THROW(loaded.Load(pt), Error);
+  EXPECT_EQ(visits(loaded), want);
+  std::filesystem::remove(pt);
+  EXPECT_THROW(loaded.Load(pt), Error);
+}
+
+TEST(MuZero, BadInputIsANamedError) {
+  MuZeroConfig c = Tiny(0);
+  c.env_id = "Pendulum-v1";  // Box actions
+  EXPECT_THROW(MakeMuZeroAgent(c), Error);
+  c.env_id = "FrozenLake-v1";  // int64 (Discrete) observations
+  EXPECT_THROW(MakeMuZeroAgent(c), Error);
+  c = Tiny(0);
+  c.num_unroll_steps = 0;
+  EXPECT_THROW(MakeMuZeroAgent(c), Error);
+  c = Tiny(0);
+  c.mcts.leaf_batch = 0;
+  EXPECT_THROW(MakeMuZeroAgent(c), Error);
+  c = Tiny(0);
+  c.final_lr_fraction = 1.5;
+  EXPECT_THROW(MakeMuZeroAgent(c), Error);
+}
+
+}  // namespace muzero_test
+}  // namespace bellman::train
