@@ -91,6 +91,8 @@ void AddMuZeroCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("!--no-reanalyse", c.reanalyse,
                 "bootstrap values from the stored search values instead of the newest network");
+  cmd->add_flag("--simulator", c.simulator,
+                "AlphaZero on the env's true simulator: search env clones, no learned dynamics");
   cmd->add_flag("!--no-temperature-schedule", c.temperature_schedule,
                 "act with visit-count temperature 1 throughout");
   cmd->add_option("--seed", c.seed, "seed")->capture_default_str();

@@ -109,7 +109,9 @@ void BindSpaces(py::module_& m);
 void BindEnv(py::module_& m);
 void BindVectorEnv(py::module_& m);
 void BindToyText(py::module_& m);
-void BindTrain(py::module_& m);     // python/src/train.cpp: bellman.train, bellman.load
-void BindDatasets(py::module_& m);  // python/src/datasets.cpp: bellman.datasets.load
+void BindTrain(py::module_& m);  // python/src/train.cpp: bellman.train, bellman.load
+void BindDatasets(py::module_& m);
+void BindMultiAgent(py::module_& m);  // python/src/multi_agent.cpp: bellman.make_multi_agent  //
+                                      // python/src/datasets.cpp: bellman.datasets.load
 
 }  // namespace bellman::python

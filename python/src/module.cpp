@@ -21,4 +21,5 @@ PYBIND11_MODULE(_bellman, m) {
   bellman::python::BindToyText(m);
   bellman::python::BindTrain(m);
   bellman::python::BindDatasets(m);
+  bellman::python::BindMultiAgent(m);
 }

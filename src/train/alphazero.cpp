@@ -73,8 +73,9 @@ const TurnBasedGame& AsGame(const Env& env) {
   if (game == nullptr) {
     throw Error(
         fmt::format("AlphaZero self-play needs a turn-based game (TicTacToe-v0, "
-                    "ConnectFour-v0); {} is not one",
-                    env.spec().id));
+                    "ConnectFour-v0); {} is not one. For AlphaZero on a single-agent env's "
+                    "simulator run: bellman muzero --simulator --env {}",
+                    env.spec().id, env.spec().id));
   }
   return *game;
 }

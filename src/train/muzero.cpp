@@ -218,6 +218,17 @@ class LatentModel final : public planning::SearchModel {
         prediction_(CopyLayers(nets.prediction)),
         root_obs_(std::move(root_obs)) {}
   int64_t num_actions() const override { return A_; }
+  // AlphaZero on a true simulator: priors and value of an observation (representation, then
+  // prediction), for planning::Mcts's evaluator; the dynamics network is not used.
+  planning::MctsEvaluation EvaluateObservation(const std::vector<float>& obs) {
+    states_.clear();
+    const float* s = DenseForward(representation_, obs.data(), a_, b_);
+    states_.insert(states_.end(), s, s + L_);
+    ScaleRow(states_.data(), L_);
+    planning::SearchNode node;
+    Predict(0, node);
+    return std::move(node.eval);
+  }
   planning::SearchNode Root() override {
     states_.clear();
     const float* s = DenseForward(representation_, root_obs_.data(), a_, b_);
@@ -262,6 +273,25 @@ class LatentModel final : public planning::SearchModel {
   std::vector<float> states_, input_, a_, b_;
 };
 
+// One search from `env` (whose observation is `obs`, as floats): on the learned model, or on env
+// clones with the networks as the evaluator (model = simulator).
+planning::MctsResult SearchFrom(const MuZeroNets& nets, const MuZeroConfig& c,
+                                const planning::MctsConfig& mc, const Env& env, const void* raw_obs,
+                                std::vector<float> obs, Rng& rng) {
+  LatentModel model(nets, c, std::move(obs));
+  if (!c.simulator) return planning::Search(model, mc, rng);
+  const Space& os = env.observation_space();
+  std::vector<float> row;
+  const planning::MctsEvaluator eval = [&](const Env&, const void* o) {
+    row.clear();
+    muzero_detail::AppendObs(os, o, row);
+    return model.EvaluateObservation(row);
+  };
+  planning::MctsResult r = planning::Mcts(env, raw_obs, eval, mc, rng);
+  r.action -= env.action_space().start();
+  return r;
+}
+
 }  // namespace
 
 MuZeroAgent::MuZeroAgent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -270,6 +300,11 @@ MuZeroAgent::MuZeroAgent(MuZeroAgent&&) noexcept = default;
 MuZeroAgent& MuZeroAgent::operator=(MuZeroAgent&&) noexcept = default;
 
 std::unique_ptr<planning::SearchModel> MuZeroAgent::Model(const void* obs) const {
+  if (impl_->config.simulator) {
+    throw Error(
+        "a MuZero agent trained with the simulator has no learned model to search; "
+        "use ActInEnv");
+  }
   std::vector<float> o;
   muzero_detail::AppendObs(impl_->obs_space, obs, o);
   return std::make_unique<LatentModel>(*impl_->nets, impl_->config, std::move(o));
@@ -283,6 +318,18 @@ int64_t MuZeroAgent::Act(const void* obs, int64_t num_simulations, int64_t leaf_
   Rng unused(0);  // no noise: the search draws nothing
   const std::unique_ptr<planning::SearchModel> model = Model(obs);
   return impl_->action_start + planning::Search(*model, c, unused).action;
+}
+
+int64_t MuZeroAgent::ActInEnv(const Env& env, const void* obs, int64_t num_simulations) const {
+  if (!impl_->config.simulator) return Act(obs, num_simulations);
+  planning::MctsConfig c = impl_->config.mcts;
+  c.num_simulations = num_simulations;
+  c.root_noise = false;
+  Rng unused(0);
+  std::vector<float> o;
+  muzero_detail::AppendObs(impl_->obs_space, obs, o);
+  return impl_->action_start +
+         SearchFrom(*impl_->nets, impl_->config, c, env, obs, std::move(o), unused).action;
 }
 
 void MuZeroAgent::Save(const std::string& path) const {
@@ -430,7 +477,8 @@ class UnrollLearner {
   }
 
   Losses Step(const EpisodeBuffer& buffer, Rng& rng) {
-    const int64_t B = c_.batch_size, K = c_.num_unroll_steps, n = c_.td_steps;
+    // With the simulator there is no model to unroll: AlphaZero's loss at k = 0 only.
+    const int64_t B = c_.batch_size, K = c_.simulator ? 0 : c_.num_unroll_steps, n = c_.td_steps;
     const int64_t O = nets_.obs_size, A = nets_.num_actions;
     obs0_.clear();
     boot_obs_.clear();
@@ -500,7 +548,9 @@ class UnrollLearner {
     const torch::Tensor value_target =
         TwoHot(z.reshape({-1}), c_.value_support).view({B, K + 1, -1});
     const torch::Tensor reward_target =
-        TwoHot(torch::from_blob(rewards_t_.data(), {B * K}), c_.reward_support).view({B, K, -1});
+        K == 0 ? torch::Tensor()
+               : TwoHot(torch::from_blob(rewards_t_.data(), {B * K}), c_.reward_support)
+                     .view({B, K, -1});
     const torch::Tensor pi = torch::from_blob(pi_.data(), {B, K + 1, A});
     const torch::Tensor pi_w = torch::from_blob(pi_w_.data(), {B, K + 1});
     const torch::Tensor value_w = torch::from_blob(value_w_.data(), {B, K + 1});
@@ -586,8 +636,8 @@ MuZeroAgent TrainMuZero(const MuZeroConfig& config,
   double episode_return = 0.0;
   for (int64_t step = 1; step <= config.total_env_steps; ++step) {
     const std::vector<float> obs(ep.obs.end() - nets.obs_size, ep.obs.end());
-    LatentModel model(nets, config, obs);
-    const planning::MctsResult r = planning::Search(model, config.mcts, rng);
+    const planning::MctsResult r =
+        SearchFrom(nets, config, config.mcts, *env, raw.data(), obs, rng);
     double total = 0.0;
     for (int64_t v : r.visits) total += static_cast<double>(v);
     std::vector<double> weights(r.visits.size());
@@ -673,7 +723,7 @@ double EvaluateMuZero(const MuZeroAgent& agent, const std::string& env_id, const
   for (int64_t e = 0; e < episodes; ++e) {
     env->Reset(seed + static_cast<uint64_t>(e), raw.data());
     for (;;) {
-      const int64_t a = agent.Act(raw.data(), num_simulations);
+      const int64_t a = agent.ActInEnv(*env, raw.data(), num_simulations);
       const StepResult r = env->Step(&a, raw.data());
       sum += r.reward;
       if (r.terminated || r.truncated) break;

@@ -23,7 +23,8 @@ namespace bellman::train {
 struct MuZeroConfig {
   std::string env_id = "CartPole-v1";
   EnvArgs env_args;
-  int64_t total_env_steps = 20'000;
+  // Defaults: CartPole-v1 (tuned on seeds 1-4; docs/planning.md has the unseen seeds).
+  int64_t total_env_steps = 30'000;
   int64_t warmup_steps = 1'000;       // env steps before the first update
   double updates_per_env_step = 0.5;  // training steps per acting step after the warm-up
   int64_t batch_size = 128;
@@ -34,7 +35,7 @@ struct MuZeroConfig {
   double learning_rate = 3e-3;
   // The learning rate decays linearly from learning_rate to final_lr_fraction * learning_rate
   // over the env steps (1: constant).
-  double final_lr_fraction = 1.0;
+  double final_lr_fraction = 0.1;
   double weight_decay = 1e-4;
   double value_loss_weight = 0.25;           // Reanalyse's 0.25 (appendix H)
   int64_t latent_size = 32;                  // hidden state, min-max scaled to [0, 1]
@@ -42,6 +43,10 @@ struct MuZeroConfig {
   int64_t value_support = 20;                // value bins -S..S over h(value)
   int64_t reward_support = 5;                // reward bins -S..S over h(reward)
   bool reanalyse = true;                     // bootstrap values from the newest network
+  // AlphaZero on a true simulator: search env clones (planning::Mcts) with the representation
+  // and prediction networks as the evaluator, train them with the k = 0 terms of the same loss
+  // (no dynamics, no reward head, no unroll); rewards and terminations come from the env.
+  bool simulator = false;
   planning::MctsConfig mcts = {.num_simulations = 50,
                                .gamma = 0.997,
                                .root_noise = true,
@@ -71,8 +76,10 @@ class MuZeroAgent {
   MuZeroAgent& operator=(MuZeroAgent&&) noexcept;
 
   // A search from `obs` (the env's observation, its dtype) without root noise; the most visited
-  // action (in the env's action space).
+  // action (in the env's action space). Learned model only (throws for a simulator agent).
   int64_t Act(const void* obs, int64_t num_simulations, int64_t leaf_batch = 1) const;
+  // The same from an env in the state `obs` came from: a simulator agent searches its clones.
+  int64_t ActInEnv(const Env& env, const void* obs, int64_t num_simulations) const;
   // The learned model as a search model whose root is `obs` (for benchmarks and tests).
   std::unique_ptr<planning::SearchModel> Model(const void* obs) const;
   // torch::save / torch::load of the three networks (the architecture must match).
