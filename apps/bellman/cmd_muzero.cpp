@@ -83,6 +83,9 @@ void AddMuZeroCommand(CLI::App& app) {
   cmd->add_option("--latent", c.latent_size, "hidden state size")->capture_default_str();
   cmd->add_option("--hidden", c.hidden_sizes, "hidden layer sizes of each network")
       ->capture_default_str();
+  cmd->add_option("--value-loss-weight", c.value_loss_weight,
+                  "weight of the value loss (0: 0.25, or 1 with --simulator)")
+      ->capture_default_str();
   cmd->add_option("--value-support", c.value_support, "value bins -S..S over h(v)")
       ->capture_default_str();
   cmd->add_option("--simulations", c.mcts.num_simulations, "MCTS simulations per step")

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include "bellman/core/error.h"
 #include "bellman/core/validate.h"
@@ -99,8 +100,10 @@ double Sign(const Node& parent, const Node& child) {
 // The env-clone model: every node holds a Clone of the root env, stepped along its path.
 class EnvCloneModel final : public SearchModel {
  public:
-  EnvCloneModel(const Env& root, const void* root_obs, const MctsEvaluator& evaluator)
-      : root_(root),
+  EnvCloneModel(const Env& root, const void* root_obs, const MctsEvaluator& evaluator,
+                std::optional<uint64_t> reseed)
+      : reseed_(reseed),
+        root_(root),
         root_obs_(root_obs),
         evaluator_(evaluator),
         obs_bytes_(root.observation_space().byte_size()),
@@ -111,6 +114,7 @@ class EnvCloneModel final : public SearchModel {
     envs_.clear();
     obs_.clear();
     envs_.push_back(root_.Clone());
+    if (reseed_) envs_[0]->set_np_random(Rng(*reseed_));
     obs_.emplace_back(static_cast<const std::byte*>(root_obs_),
                       static_cast<const std::byte*>(root_obs_) + obs_bytes_);
     SearchNode n;
@@ -146,6 +150,7 @@ class EnvCloneModel final : public SearchModel {
       n.legal = game->LegalMask();
     }
   }
+  std::optional<uint64_t> reseed_;
   const Env& root_;
   const void* root_obs_;
   const MctsEvaluator& evaluator_;
@@ -304,7 +309,9 @@ MctsResult Mcts(const Env& root_env, const void* root_obs, const MctsEvaluator& 
     throw Error(fmt::format("MCTS searches Discrete action spaces; {} has {}", root_env.spec().id,
                             as.ToString()));
   }
-  EnvCloneModel model(root_env, root_obs, evaluator);
+  std::optional<uint64_t> reseed;
+  if (c.reseed_clones) reseed = rng.NextUint64();
+  EnvCloneModel model(root_env, root_obs, evaluator, reseed);
   MctsResult out = Search(model, c, rng);
   out.action += as.start();
   return out;

@@ -35,7 +35,7 @@ void MuZeroConfig::Validate() const {
   Require(final_lr_fraction >= 0.0 && final_lr_fraction <= 1.0,
           "muzero.final_lr_fraction must be in [0, 1], got {}", final_lr_fraction);
   Require(weight_decay >= 0.0, "muzero.weight_decay must be >= 0, got {}", weight_decay);
-  Require(value_loss_weight > 0.0, "muzero.value_loss_weight must be > 0, got {}",
+  Require(value_loss_weight >= 0.0, "muzero.value_loss_weight must be >= 0, got {}",
           value_loss_weight);
   Require(latent_size >= 1, "muzero.latent_size must be >= 1, got {}", latent_size);
   for (int64_t h : hidden_sizes) Require(h >= 1, "muzero.hidden_sizes entries must be >= 1");
@@ -287,7 +287,9 @@ planning::MctsResult SearchFrom(const MuZeroNets& nets, const MuZeroConfig& c,
     muzero_detail::AppendObs(os, o, row);
     return model.EvaluateObservation(row);
   };
-  planning::MctsResult r = planning::Mcts(env, raw_obs, eval, mc, rng);
+  planning::MctsConfig sim = mc;
+  sim.reseed_clones = true;  // the tree must not know the real env's next random draws
+  planning::MctsResult r = planning::Mcts(env, raw_obs, eval, sim, rng);
   r.action -= env.action_space().start();
   return r;
 }
@@ -585,7 +587,7 @@ class UnrollLearner {
     }
     const torch::Tensor vl = value_loss.mean(), rl = reward_loss.mean(), pl = policy_loss.mean();
     optimizer_.zero_grad();
-    (c_.value_loss_weight * vl + rl + pl).backward();
+    (c_.ValueLossWeight() * vl + rl + pl).backward();
     optimizer_.step();
     return {vl.item<double>(), rl.item<double>(), pl.item<double>()};
   }

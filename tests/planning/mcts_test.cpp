@@ -209,6 +209,28 @@ TEST(Mcts, BatchedLeafEvaluationKeepsTheOptimalActionWithFewerModelCalls) {
   EXPECT_THROW(Search(model, c, rng), Error);
 }
 
+TEST(Mcts, ReseededClonesDoNotReplayTheRealEnvsNextDraws) {
+  // Slippery FrozenLake: two envs in the same state whose generators differ. Plain clones copy
+  // each env's generator, so the trees follow each env's own future slips; with reseed_clones
+  // both trees sample from a generator seeded by the search's Rng and are identical.
+  auto a = MakeEnv("FrozenLake-v1"), b = MakeEnv("FrozenLake-v1");
+  int64_t obs = 0;
+  a->Reset(1, &obs);
+  b->Reset(2, &obs);
+  const tabular::PlanningResult vi = tabular::ValueIteration(a->P(), 0.99, 1e-12);
+  MctsConfig c;
+  c.num_simulations = 200;
+  c.gamma = 0.99;
+  c.root_noise = false;
+  auto search = [&](const Env& env) {
+    Rng rng(9);
+    return Mcts(env, &obs, Exact(vi.V, 4), c, rng).q;
+  };
+  EXPECT_NE(search(*a), search(*b));
+  c.reseed_clones = true;
+  EXPECT_EQ(search(*a), search(*b));
+}
+
 TEST(Mcts, BadInputIsANamedError) {
   auto env = MakeEnv("FrozenLake-v1");
   int64_t obs = 0;

@@ -42,6 +42,10 @@ struct MctsConfig {
   double root_dirichlet_alpha = 0.3;
   double root_exploration_fraction = 0.25;
   int64_t leaf_batch = 1;  // leaves expanded per model call (virtual visits in between)
+  // Env-clone search of a stochastic env: the root clone gets a generator seeded from the
+  // search's Rng, so the tree samples its own futures instead of replaying the draws the real
+  // env will make next (a clone copies the generator: sticky actions, random opponents).
+  bool reseed_clones = false;
   // Throws bellman::Error naming the field.
   void Validate() const;
 };
