@@ -63,7 +63,9 @@ void AddMuZeroCommand(CLI::App& app) {
   CLI::App* cmd =
       app.add_subcommand("muzero", "MuZero: MCTS on a learned model (Discrete actions)");
   train::MuZeroConfig& c = o->config;
-  cmd->add_option("--env", c.env_id, "env id (Discrete actions, float or uint8 observations)")
+  cmd->add_option(
+         "--env", c.env_id,
+         "env id (Discrete actions, or Box actions: Sampled MuZero; float or uint8 observations)")
       ->capture_default_str();
   cmd->add_option("--env-arg", o->env_args, "env keyword argument key=value (repeatable)");
   cmd->add_option("--steps", c.total_env_steps, "env steps of self-play")->capture_default_str();
@@ -94,6 +96,9 @@ void AddMuZeroCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("!--no-reanalyse", c.reanalyse,
                 "bootstrap values from the stored search values instead of the newest network");
+  cmd->add_option("--sampled-actions", c.num_sampled_actions,
+                  "Sampled MuZero (Box actions): actions sampled per node")
+      ->capture_default_str();
   cmd->add_flag("--simulator", c.simulator,
                 "AlphaZero on the env's true simulator: search env clones, no learned dynamics");
   cmd->add_flag("!--no-temperature-schedule", c.temperature_schedule,

@@ -43,6 +43,8 @@ void MuZeroConfig::Validate() const {
   Require(reward_support >= 1, "muzero.reward_support must be >= 1, got {}", reward_support);
   Require(log_every >= 1, "muzero.log_every must be >= 1, got {}", log_every);
   Require(eval_episodes >= 0, "muzero.eval_episodes must be >= 0, got {}", eval_episodes);
+  Require(num_sampled_actions >= 1, "muzero.num_sampled_actions must be >= 1, got {}",
+          num_sampled_actions);
   mcts.Validate();
 }
 
@@ -80,10 +82,17 @@ torch::Tensor ScaleHidden(const torch::Tensor& s) {
 }
 
 // The three networks; each a FusedMlp whose output concatenates its heads.
+// Discrete actions enter the dynamics one-hot and leave the prediction as logits; Box actions
+// (Sampled MuZero, action_dim > 0) enter as tanh(u) in [-1, 1]^D and leave as a Gaussian over
+// the pre-squash u: the mean and log std of each dimension.
 struct MuZeroNets : torch::nn::Module {
-  MuZeroNets(const MuZeroConfig& c, int64_t obs_size, int64_t num_actions, Rng& rng)
+  MuZeroNets(const MuZeroConfig& c, int64_t obs_size, int64_t num_actions, int64_t action_dim,
+             Rng& rng)
       : obs_size(obs_size),
         num_actions(num_actions),
+        action_dim(action_dim),
+        action_input(action_dim > 0 ? action_dim : num_actions),
+        policy_size(action_dim > 0 ? 2 * action_dim : num_actions),
         latent(c.latent_size),
         value_bins(2 * c.value_support + 1),
         reward_bins(2 * c.reward_support + 1) {
@@ -91,29 +100,34 @@ struct MuZeroNets : torch::nn::Module {
         "representation", nets::FusedMlp(nets::MlpOptions{obs_size, c.hidden_sizes, latent}, rng));
     dynamics = register_module(
         "dynamics",
-        nets::FusedMlp(nets::MlpOptions{latent + num_actions, c.hidden_sizes, latent + reward_bins},
-                       rng));
+        nets::FusedMlp(
+            nets::MlpOptions{latent + action_input, c.hidden_sizes, latent + reward_bins}, rng));
     prediction = register_module(
         "prediction",
-        nets::FusedMlp(nets::MlpOptions{latent, c.hidden_sizes, num_actions + value_bins}, rng));
+        nets::FusedMlp(nets::MlpOptions{latent, c.hidden_sizes, policy_size + value_bins}, rng));
   }
   torch::Tensor Represent(const torch::Tensor& obs) {
     return ScaleHidden(representation->forward(obs));
   }
-  // (next state, reward logits) from states [B, latent] and actions [B] (int64, 0-based).
+  bool continuous() const { return action_dim > 0; }
+  // (next state, reward logits) from states [B, latent] and encoded actions [B, action_input].
   std::pair<torch::Tensor, torch::Tensor> Dynamics(const torch::Tensor& s, const torch::Tensor& a) {
-    const torch::Tensor onehot = torch::one_hot(a, num_actions).to(torch::kFloat32);
-    const torch::Tensor out = dynamics->forward(torch::cat({s, onehot}, 1));
+    const torch::Tensor out = dynamics->forward(torch::cat({s, a}, 1));
     return {ScaleHidden(out.slice(1, 0, latent)), out.slice(1, latent)};
   }
-  // (policy logits, value logits).
+  // (policy logits or Gaussian [mean, log std], value logits).
   std::pair<torch::Tensor, torch::Tensor> Predict(const torch::Tensor& s) {
     const torch::Tensor out = prediction->forward(s);
-    return {out.slice(1, 0, num_actions), out.slice(1, num_actions)};
+    return {out.slice(1, 0, policy_size), out.slice(1, policy_size)};
   }
-  int64_t obs_size, num_actions, latent, value_bins, reward_bins;
+  int64_t obs_size, num_actions, action_dim, action_input, policy_size, latent, value_bins,
+      reward_bins;
   nets::FusedMlp representation = nullptr, dynamics = nullptr, prediction = nullptr;
 };
+
+// The Gaussian policy's log std is clamped to this range (a collapse to a point would end the
+// sampling's exploration; a huge std saturates tanh).
+constexpr float kLogStdMin = -5.0f, kLogStdMax = 1.0f;
 
 // Observations of any supported dtype as float32 rows.
 void AppendObs(const Space& space, const void* obs, std::vector<float>& out) {
@@ -146,7 +160,7 @@ using muzero_detail::MuZeroNets;
 
 struct MuZeroAgent::Impl {
   MuZeroConfig config;
-  Space obs_space;
+  Space obs_space, action_space;
   int64_t action_start = 0;
   std::shared_ptr<MuZeroNets> nets;
 };
@@ -207,12 +221,21 @@ void ScaleRow(float* s, int64_t n) {
 }
 
 // The learned model as the search's model: handles index latent states kept in one buffer.
+// Sampled MuZero: each evaluated node draws K pre-squash actions u ~ N(mean, std) from its
+// policy; they are the node's children. Sampling from beta = pi itself makes the corrected prior
+// (beta_hat / beta) pi of Hubert et al. (2021, eq. 3) the empirical distribution of the samples:
+// 1/K each (continuous draws are distinct).
 class LatentModel final : public planning::SearchModel {
  public:
-  LatentModel(const MuZeroNets& nets, const MuZeroConfig& c, std::vector<float> root_obs)
+  LatentModel(const MuZeroNets& nets, const MuZeroConfig& c, std::vector<float> root_obs,
+              Rng* rng = nullptr)
       : c_(c),
         L_(nets.latent),
-        A_(nets.num_actions),
+        A_(nets.continuous() ? c.num_sampled_actions : nets.num_actions),
+        D_(nets.action_dim),
+        action_input_(nets.action_input),
+        own_rng_(0),
+        rng_(rng != nullptr ? rng : &own_rng_),
         representation_(CopyLayers(nets.representation)),
         dynamics_(CopyLayers(nets.dynamics)),
         prediction_(CopyLayers(nets.prediction)),
@@ -229,8 +252,13 @@ class LatentModel final : public planning::SearchModel {
     Predict(0, node);
     return std::move(node.eval);
   }
+  // Sampled MuZero: the root's K sampled pre-squash actions (K x D), after Root().
+  std::vector<float> RootSamples() const {
+    return std::vector<float>(samples_.begin(), samples_.begin() + A_ * D_);
+  }
   planning::SearchNode Root() override {
     states_.clear();
+    samples_.clear();
     const float* s = DenseForward(representation_, root_obs_.data(), a_, b_);
     states_.insert(states_.end(), s, s + L_);
     ScaleRow(states_.data(), L_);
@@ -240,12 +268,17 @@ class LatentModel final : public planning::SearchModel {
   }
   void Expand(const std::vector<planning::SearchRequest>& requests,
               std::vector<planning::SearchNode>& out) override {
-    input_.resize(static_cast<size_t>(L_ + A_));
+    input_.resize(static_cast<size_t>(L_ + action_input_));
     for (size_t i = 0; i < requests.size(); ++i) {
       const float* parent = states_.data() + requests[i].parent * L_;
       std::copy_n(parent, L_, input_.begin());
-      std::fill(input_.begin() + L_, input_.end(), 0.0f);
-      input_[static_cast<size_t>(L_ + requests[i].action)] = 1.0f;
+      if (D_ > 0) {
+        const float* u = samples_.data() + (requests[i].parent * A_ + requests[i].action) * D_;
+        for (int64_t d = 0; d < D_; ++d) input_[static_cast<size_t>(L_ + d)] = std::tanh(u[d]);
+      } else {
+        std::fill(input_.begin() + L_, input_.end(), 0.0f);
+        input_[static_cast<size_t>(L_ + requests[i].action)] = 1.0f;
+      }
       const float* y = DenseForward(dynamics_, input_.data(), a_, b_);
       const int64_t handle = static_cast<int64_t>(states_.size()) / L_;
       states_.insert(states_.end(), y, y + L_);
@@ -260,26 +293,50 @@ class LatentModel final : public planning::SearchModel {
   void Predict(int64_t handle, planning::SearchNode& node) {
     node.handle = handle;
     const float* row = DenseForward(prediction_, states_.data() + handle * L_, a_, b_);
-    const float m = *std::max_element(row, row + A_);
     node.eval.prior.resize(static_cast<size_t>(A_));
+    if (D_ > 0) {
+      samples_.resize(static_cast<size_t>((handle + 1) * A_ * D_));
+      float* u = samples_.data() + handle * A_ * D_;
+      for (int64_t k = 0; k < A_; ++k) {
+        for (int64_t d = 0; d < D_; ++d) {
+          const float log_std =
+              std::clamp(row[D_ + d], muzero_detail::kLogStdMin, muzero_detail::kLogStdMax);
+          u[k * D_ + d] = row[d] + std::exp(log_std) * static_cast<float>(rng_->StandardNormal());
+        }
+        node.eval.prior[static_cast<size_t>(k)] = 1.0;
+      }
+      node.eval.value = muzero_detail::SupportToScalar(row + 2 * D_, c_.value_support);
+      return;
+    }
+    const float m = *std::max_element(row, row + A_);
     for (int64_t a = 0; a < A_; ++a)
       node.eval.prior[static_cast<size_t>(a)] = std::exp(static_cast<double>(row[a] - m));
     node.eval.value = muzero_detail::SupportToScalar(row + A_, c_.value_support);
   }
   const MuZeroConfig& c_;
-  int64_t L_, A_;
+  int64_t L_, A_, D_, action_input_;
+  Rng own_rng_;
+  Rng* rng_;
   std::vector<DenseLayer> representation_, dynamics_, prediction_;
   std::vector<float> root_obs_;
   std::vector<float> states_, input_, a_, b_;
+  std::vector<float> samples_;  // Sampled MuZero: A_ x D_ pre-squash actions per handle
 };
 
 // One search from `env` (whose observation is `obs`, as floats): on the learned model, or on env
 // clones with the networks as the evaluator (model = simulator).
-planning::MctsResult SearchFrom(const MuZeroNets& nets, const MuZeroConfig& c,
-                                const planning::MctsConfig& mc, const Env& env, const void* raw_obs,
-                                std::vector<float> obs, Rng& rng) {
-  LatentModel model(nets, c, std::move(obs));
-  if (!c.simulator) return planning::Search(model, mc, rng);
+struct SearchOutcome {
+  planning::MctsResult result;
+  std::vector<float> root_samples;  // Sampled MuZero: the root's K x D pre-squash actions
+};
+SearchOutcome SearchFrom(const MuZeroNets& nets, const MuZeroConfig& c,
+                         const planning::MctsConfig& mc, const Env& env, const void* raw_obs,
+                         std::vector<float> obs, Rng& rng) {
+  LatentModel model(nets, c, std::move(obs), &rng);
+  if (!c.simulator) {
+    planning::MctsResult r = planning::Search(model, mc, rng);
+    return {std::move(r), model.RootSamples()};
+  }
   const Space& os = env.observation_space();
   std::vector<float> row;
   const planning::MctsEvaluator eval = [&](const Env&, const void* o) {
@@ -291,7 +348,15 @@ planning::MctsResult SearchFrom(const MuZeroNets& nets, const MuZeroConfig& c,
   sim.reseed_clones = true;  // the tree must not know the real env's next random draws
   planning::MctsResult r = planning::Mcts(env, raw_obs, eval, sim, rng);
   r.action -= env.action_space().start();
-  return r;
+  return {std::move(r), {}};
+}
+
+// A pre-squash action u as the env's Box action: low + (tanh(u) + 1) / 2 (high - low).
+void BoxAction(const Space& as, const float* u, float* out) {
+  for (size_t d = 0; d < as.low().size(); ++d) {
+    const double t = std::tanh(static_cast<double>(u[d]));
+    out[d] = static_cast<float>(as.low()[d] + (t + 1.0) / 2.0 * (as.high()[d] - as.low()[d]));
+  }
 }
 
 }  // namespace
@@ -313,6 +378,11 @@ std::unique_ptr<planning::SearchModel> MuZeroAgent::Model(const void* obs) const
 }
 
 int64_t MuZeroAgent::Act(const void* obs, int64_t num_simulations, int64_t leaf_batch) const {
+  if (impl_->nets->continuous()) {
+    throw Error(
+        "Act returns a Discrete action; a Sampled MuZero agent (Box actions) acts "
+        "through ActInto");
+  }
   planning::MctsConfig c = impl_->config.mcts;
   c.num_simulations = num_simulations;
   c.leaf_batch = leaf_batch;
@@ -324,14 +394,27 @@ int64_t MuZeroAgent::Act(const void* obs, int64_t num_simulations, int64_t leaf_
 
 int64_t MuZeroAgent::ActInEnv(const Env& env, const void* obs, int64_t num_simulations) const {
   if (!impl_->config.simulator) return Act(obs, num_simulations);
+  int64_t action = 0;
+  ActInto(env, obs, num_simulations, &action);
+  return action;
+}
+
+void MuZeroAgent::ActInto(const Env& env, const void* obs, int64_t num_simulations,
+                          void* action) const {
   planning::MctsConfig c = impl_->config.mcts;
   c.num_simulations = num_simulations;
   c.root_noise = false;
-  Rng unused(0);
+  Rng rng(0);  // no noise; Sampled MuZero's draws come from here (the same for every call)
   std::vector<float> o;
   muzero_detail::AppendObs(impl_->obs_space, obs, o);
-  return impl_->action_start +
-         SearchFrom(*impl_->nets, impl_->config, c, env, obs, std::move(o), unused).action;
+  const SearchOutcome s = SearchFrom(*impl_->nets, impl_->config, c, env, obs, std::move(o), rng);
+  if (impl_->nets->continuous()) {
+    BoxAction(impl_->action_space,
+              s.root_samples.data() + s.result.action * impl_->nets->action_dim,
+              static_cast<float*>(action));
+  } else {
+    *static_cast<int64_t*>(action) = impl_->action_start + s.result.action;
+  }
 }
 
 void MuZeroAgent::Save(const std::string& path) const {
@@ -353,6 +436,9 @@ void MuZeroAgent::Load(const std::string& path) {
 
 void MuZeroAgent::ExportJson(const std::string& path) const {
   const MuZeroNets& n = *impl_->nets;
+  if (n.continuous()) {
+    throw Error("the JSON export (for bench/mcts_python.py) covers Discrete actions only");
+  }
   nlohmann::json j;
   j["format"] = "bellman-muzero-nets-v1";
   j["obs_size"] = n.obs_size;
@@ -389,17 +475,31 @@ MuZeroAgent MakeMuZeroAgent(const MuZeroConfig& config) {
   impl->config = config;
   std::unique_ptr<Env> env = MakeEnv(config.env_id, config.env_args);
   const Space& as = env->action_space();
-  if (as.kind() != Space::Kind::kDiscrete) {
-    throw Error(fmt::format("MuZero needs a Discrete action space; {} has {}", config.env_id,
-                            as.ToString()));
+  const bool box =
+      as.kind() == Space::Kind::kBox && as.shape().size() == 1 && as.dtype() == DType::kFloat32;
+  if (as.kind() != Space::Kind::kDiscrete && !box) {
+    throw Error(fmt::format("MuZero needs a Discrete or a 1-D float32 Box action space; {} has {}",
+                            config.env_id, as.ToString()));
   }
+  if (box && config.simulator) {
+    throw Error(fmt::format("--simulator (AlphaZero) searches Discrete actions; {} has {}",
+                            config.env_id, as.ToString()));
+  }
+  for (size_t d = 0; box && d < as.low().size(); ++d) {
+    if (!std::isfinite(as.low()[d]) || !std::isfinite(as.high()[d])) {
+      throw Error(fmt::format("Sampled MuZero needs bounded actions; {} has {}", config.env_id,
+                              as.ToString()));
+    }
+  }
+  impl->action_space = as;
   impl->obs_space = env->observation_space();
   std::vector<float> probe;
   std::vector<std::byte> raw(impl->obs_space.byte_size());
   muzero_detail::AppendObs(impl->obs_space, raw.data(), probe);  // rejects other dtypes early
-  impl->action_start = as.start();
+  impl->action_start = box ? 0 : as.start();
   Rng init_rng(config.seed);
-  impl->nets = std::make_shared<MuZeroNets>(config, impl->obs_space.flat_size(), as.n(), init_rng);
+  impl->nets = std::make_shared<MuZeroNets>(config, impl->obs_space.flat_size(), box ? 0 : as.n(),
+                                            box ? as.flat_size() : 0, init_rng);
   return MuZeroAgent(std::move(impl));
 }
 
@@ -408,12 +508,13 @@ namespace {
 // One finished (or cut) episode: T searched positions, their T + 1 observations.
 struct StoredEpisode {
   std::vector<float> obs;          // (T + 1) x obs_size
-  std::vector<int64_t> actions;    // T, 0-based
+  std::vector<float> actions;      // T x action_input: one-hot, or tanh(u) for Box actions
   std::vector<float> rewards;      // T
-  std::vector<float> pi;           // T x A, the searches' visit distributions
+  std::vector<float> pi;           // T x children, the searches' visit distributions
+  std::vector<float> samples;      // Sampled MuZero: T x K x D, the root's pre-squash actions
   std::vector<float> root_values;  // T + 1 (the last: the prediction's, for a cut episode)
   bool terminated = false;         // false: truncated (the value continues past the end)
-  int64_t length() const { return static_cast<int64_t>(actions.size()); }
+  int64_t length() const { return static_cast<int64_t>(rewards.size()); }
 };
 
 // Episodes whose positions are sampled uniformly.
@@ -481,17 +582,19 @@ class UnrollLearner {
   Losses Step(const EpisodeBuffer& buffer, Rng& rng) {
     // With the simulator there is no model to unroll: AlphaZero's loss at k = 0 only.
     const int64_t B = c_.batch_size, K = c_.simulator ? 0 : c_.num_unroll_steps, n = c_.td_steps;
-    const int64_t O = nets_.obs_size, A = nets_.num_actions;
+    const int64_t O = nets_.obs_size, AI = nets_.action_input, D = nets_.action_dim;
+    const int64_t C = D > 0 ? c_.num_sampled_actions : nets_.num_actions;  // children per node
     obs0_.clear();
     boot_obs_.clear();
-    actions_.assign(static_cast<size_t>(B * K), 0);
+    actions_.assign(static_cast<size_t>(B * K * AI), 0.0f);
+    samples_.assign(static_cast<size_t>(D > 0 ? B * (K + 1) * C * D : 0), 0.0f);
     rewards_t_.assign(static_cast<size_t>(B * K), 0.0f);
     reward_w_.assign(static_cast<size_t>(B * K), 0.0f);
     value_partial_.assign(static_cast<size_t>(B * (K + 1)), 0.0f);
     boot_discount_.assign(static_cast<size_t>(B * (K + 1)), 0.0f);
     boot_stored_.assign(static_cast<size_t>(B * (K + 1)), 0.0f);
     value_w_.assign(static_cast<size_t>(B * (K + 1)), 0.0f);
-    pi_.assign(static_cast<size_t>(B * (K + 1) * A), 0.0f);
+    pi_.assign(static_cast<size_t>(B * (K + 1) * C), 0.0f);
     pi_w_.assign(static_cast<size_t>(B * (K + 1)), 0.0f);
     for (int64_t b = 0; b < B; ++b) {
       const auto [ep, t] = buffer.Sample(rng);
@@ -503,13 +606,22 @@ class UnrollLearner {
           const size_t r = static_cast<size_t>(b * K + k - 1);
           // Past the end: random actions into an absorbing state (reward 0) after a
           // termination; nothing is known after a truncation.
-          actions_[r] =
-              idx - 1 < T ? ep->actions[static_cast<size_t>(idx - 1)] : rng.Integers(0, A);
+          float* a = actions_.data() + r * static_cast<size_t>(AI);
+          if (idx - 1 < T) {
+            std::copy_n(ep->actions.begin() + (idx - 1) * AI, AI, a);
+          } else if (D > 0) {
+            for (int64_t d = 0; d < D; ++d) a[d] = static_cast<float>(rng.Uniform(-1.0, 1.0));
+          } else {
+            a[rng.Integers(0, AI)] = 1.0f;
+          }
           rewards_t_[r] = idx - 1 < T ? ep->rewards[static_cast<size_t>(idx - 1)] : 0.0f;
           reward_w_[r] = (idx - 1 < T || ep->terminated) ? 1.0f : 0.0f;
         }
         if (idx < T) {
-          std::copy_n(ep->pi.begin() + idx * A, A, pi_.begin() + bk * A);
+          std::copy_n(ep->pi.begin() + idx * C, C, pi_.begin() + bk * C);
+          if (D > 0) {
+            std::copy_n(ep->samples.begin() + idx * C * D, C * D, samples_.begin() + bk * C * D);
+          }
           pi_w_[static_cast<size_t>(bk)] = 1.0f;
         }
         // z = sum_{i < n} gamma^i r_{idx+i} + gamma^n v_{idx+n} (eq. in section 3), cut at the
@@ -553,11 +665,13 @@ class UnrollLearner {
         K == 0 ? torch::Tensor()
                : TwoHot(torch::from_blob(rewards_t_.data(), {B * K}), c_.reward_support)
                      .view({B, K, -1});
-    const torch::Tensor pi = torch::from_blob(pi_.data(), {B, K + 1, A});
+    const torch::Tensor pi = torch::from_blob(pi_.data(), {B, K + 1, C});
+    const torch::Tensor samples =
+        D > 0 ? torch::from_blob(samples_.data(), {B, K + 1, C, D}) : torch::Tensor();
     const torch::Tensor pi_w = torch::from_blob(pi_w_.data(), {B, K + 1});
     const torch::Tensor value_w = torch::from_blob(value_w_.data(), {B, K + 1});
     const torch::Tensor reward_w = torch::from_blob(reward_w_.data(), {B, K});
-    const torch::Tensor actions = torch::from_blob(actions_.data(), {B, K}, torch::kInt64);
+    const torch::Tensor actions = torch::from_blob(actions_.data(), {B, K, AI});
 
     // The unroll (appendix G): the loss of steps k >= 1 scaled by 1/K, the gradient into the
     // dynamics' input state halved at each step.
@@ -580,16 +694,34 @@ class UnrollLearner {
                    ScaleGradient(algos::CrossEntropyToTarget(v_logits, value_target.select(1, k)) *
                                      value_w.select(1, k),
                                  scale);
-      policy_loss = policy_loss +
-                    ScaleGradient(-(pi.select(1, k) * torch::log_softmax(p_logits, -1)).sum(-1) *
-                                      pi_w.select(1, k),
-                                  scale);
+      policy_loss = policy_loss + ScaleGradient(PolicyCrossEntropy(p_logits, pi.select(1, k),
+                                                                   D > 0 ? samples.select(1, k)
+                                                                         : torch::Tensor()) *
+                                                    pi_w.select(1, k),
+                                                scale);
     }
     const torch::Tensor vl = value_loss.mean(), rl = reward_loss.mean(), pl = policy_loss.mean();
     optimizer_.zero_grad();
     (c_.ValueLossWeight() * vl + rl + pl).backward();
     optimizer_.step();
     return {vl.item<double>(), rl.item<double>(), pl.item<double>()};
+  }
+
+  // -sum_i pi_i log p(a_i): over the actions for logits; for Sampled MuZero over the K samples
+  // u_i [B, K, D] under the Gaussian [mean, log std] (Hubert et al. 2021, section 4: the policy
+  // is trained towards the search's visit distribution over the sampled actions).
+  static torch::Tensor PolicyCrossEntropy(const torch::Tensor& out, const torch::Tensor& pi,
+                                          const torch::Tensor& u) {
+    if (!u.defined()) return -(pi * torch::log_softmax(out, -1)).sum(-1);
+    const int64_t D = u.size(2);
+    const torch::Tensor mean = out.slice(1, 0, D).unsqueeze(1);
+    const torch::Tensor log_std = out.slice(1, D, 2 * D)
+                                      .clamp(muzero_detail::kLogStdMin, muzero_detail::kLogStdMax)
+                                      .unsqueeze(1);
+    const torch::Tensor z = (u - mean) * torch::exp(-log_std);
+    const torch::Tensor log_p =
+        (-0.5 * z.pow(2) - log_std - 0.5 * std::log(2.0 * M_PI)).sum(-1);  // [B, K]
+    return -(pi * log_p).sum(-1);
   }
 
   // Two-hot over h(y) on the bins -S..S.
@@ -609,8 +741,8 @@ class UnrollLearner {
   MuZeroNets& nets_;
   torch::optim::Adam optimizer_;
   std::vector<float> obs0_, boot_obs_, rewards_t_, reward_w_, value_partial_, boot_discount_,
-      boot_stored_, value_w_, pi_, pi_w_;
-  std::vector<int64_t> actions_, boot_index_;
+      boot_stored_, value_w_, pi_, pi_w_, actions_, samples_;
+  std::vector<int64_t> boot_index_;
 };
 
 }  // namespace
@@ -638,8 +770,8 @@ MuZeroAgent TrainMuZero(const MuZeroConfig& config,
   double episode_return = 0.0;
   for (int64_t step = 1; step <= config.total_env_steps; ++step) {
     const std::vector<float> obs(ep.obs.end() - nets.obs_size, ep.obs.end());
-    const planning::MctsResult r =
-        SearchFrom(nets, config, config.mcts, *env, raw.data(), obs, rng);
+    const SearchOutcome outcome = SearchFrom(nets, config, config.mcts, *env, raw.data(), obs, rng);
+    const planning::MctsResult& r = outcome.result;
     double total = 0.0;
     for (int64_t v : r.visits) total += static_cast<double>(v);
     std::vector<double> weights(r.visits.size());
@@ -653,9 +785,21 @@ MuZeroAgent TrainMuZero(const MuZeroConfig& config,
     for (double& w : weights) w /= wsum;
     ep.root_values.push_back(static_cast<float>(r.root_value));
     const int64_t a = rng.Choice(weights);
-    const int64_t env_action = mz.action_start + a;
-    const StepResult sr = env->Step(&env_action, raw.data());
-    ep.actions.push_back(a);
+    StepResult sr;
+    if (nets.continuous()) {
+      // Sampled MuZero: the chosen sample, squashed into the env's bounds.
+      const int64_t D = nets.action_dim;
+      const float* u = outcome.root_samples.data() + a * D;
+      std::vector<float> box(static_cast<size_t>(D));
+      BoxAction(mz.action_space, u, box.data());
+      sr = env->Step(box.data(), raw.data());
+      for (int64_t d = 0; d < D; ++d) ep.actions.push_back(std::tanh(u[d]));
+      ep.samples.insert(ep.samples.end(), outcome.root_samples.begin(), outcome.root_samples.end());
+    } else {
+      const int64_t env_action = mz.action_start + a;
+      sr = env->Step(&env_action, raw.data());
+      for (int64_t i = 0; i < nets.num_actions; ++i) ep.actions.push_back(i == a ? 1.0f : 0.0f);
+    }
     ep.rewards.push_back(static_cast<float>(sr.reward));
     muzero_detail::AppendObs(os, raw.data(), ep.obs);
     episode_return += sr.reward;
@@ -721,12 +865,13 @@ double EvaluateMuZero(const MuZeroAgent& agent, const std::string& env_id, const
                       int64_t episodes, uint64_t seed, int64_t num_simulations) {
   std::unique_ptr<Env> env = MakeEnv(env_id, env_args);
   std::vector<std::byte> raw(env->observation_space().byte_size());
+  std::vector<std::byte> action(std::max<size_t>(env->action_space().byte_size(), 8));
   double sum = 0.0;
   for (int64_t e = 0; e < episodes; ++e) {
     env->Reset(seed + static_cast<uint64_t>(e), raw.data());
     for (;;) {
-      const int64_t a = agent.ActInEnv(*env, raw.data(), num_simulations);
-      const StepResult r = env->Step(&a, raw.data());
+      agent.ActInto(*env, raw.data(), num_simulations, action.data());
+      const StepResult r = env->Step(action.data(), raw.data());
       sum += r.reward;
       if (r.terminated || r.truncated) break;
     }

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -92,11 +93,40 @@ TEST(MuZero, SaveLoadKeepsTheSearchAndTheJsonHasEveryWeight) {
   EXPECT_THROW(loaded.Load(pt), Error);
 }
 
+TEST(MuZero, SampledMuZeroActsInsideTheBoxAndIsDeterministic) {
+  // Pendulum-v1: Box(-2, 2, (1,)): Sampled MuZero, K = 20 sampled actions per node.
+  MuZeroConfig c = Tiny(6);
+  c.env_id = "Pendulum-v1";
+  c.num_sampled_actions = 6;
+  c.gamma = c.mcts.gamma = 0.99;
+  MuZeroAgent a = MakeMuZeroAgent(c), b = MakeMuZeroAgent(c);
+  const auto la = RunMuZero(c, &a), lb = RunMuZero(c, &b);
+  ASSERT_EQ(la.size(), lb.size());
+  EXPECT_GT(la.back().updates, 0);
+  EXPECT_EQ(la.back().policy_loss, lb.back().policy_loss);
+  EXPECT_TRUE(std::isfinite(la.back().policy_loss));
+  std::unique_ptr<Env> env = MakeEnv("Pendulum-v1");
+  std::vector<float> obs(3);
+  float action = 99.0f, again = -99.0f;
+  for (uint64_t seed = 0; seed < 5; ++seed) {
+    env->Reset(seed, obs.data());
+    a.ActInto(*env, obs.data(), 16, &action);
+    b.ActInto(*env, obs.data(), 16, &again);
+    EXPECT_GE(action, -2.0f);
+    EXPECT_LE(action, 2.0f);
+    EXPECT_EQ(action, again);
+  }
+  EXPECT_THROW(a.Act(obs.data(), 8), Error);  // Discrete only
+  EXPECT_THROW(a.ExportJson((std::filesystem::temp_directory_path() / "x.json").string()), Error);
+  c.simulator = true;  // AlphaZero's search needs Discrete actions
+  EXPECT_THROW(MakeMuZeroAgent(c), Error);
+}
+
 TEST(MuZero, BadInputIsANamedError) {
   MuZeroConfig c = Tiny(0);
-  c.env_id = "Pendulum-v1";  // Box actions
-  EXPECT_THROW(MakeMuZeroAgent(c), Error);
-  c.env_id = "FrozenLake-v1";  // int64 (Discrete) observations
+  c.env_id = "MountainCarContinuous-v0";
+  EXPECT_NO_THROW(MakeMuZeroAgent(c));  // bounded Box actions: Sampled MuZero
+  c.env_id = "FrozenLake-v1";           // int64 (Discrete) observations
   EXPECT_THROW(MakeMuZeroAgent(c), Error);
   c = Tiny(0);
   c.num_unroll_steps = 0;

@@ -52,6 +52,11 @@ struct MuZeroConfig {
   // and prediction networks as the evaluator, train them with the k = 0 terms of the same loss
   // (no dynamics, no reward head, no unroll); rewards and terminations come from the env.
   bool simulator = false;
+  // Sampled MuZero (Hubert et al. 2021), chosen for a Box action space: each node holds K
+  // actions sampled from the policy (a Gaussian, squashed by tanh into the bounds), the search
+  // runs over them with the sampled-policy correction, and the policy is trained towards the
+  // visit distribution over the samples.
+  int64_t num_sampled_actions = 20;
   planning::MctsConfig mcts = {.num_simulations = 50,
                                .gamma = 0.997,
                                .root_noise = true,
@@ -85,6 +90,9 @@ class MuZeroAgent {
   int64_t Act(const void* obs, int64_t num_simulations, int64_t leaf_batch = 1) const;
   // The same from an env in the state `obs` came from: a simulator agent searches its clones.
   int64_t ActInEnv(const Env& env, const void* obs, int64_t num_simulations) const;
+  // Any action space: writes the action (the env's layout: int64, or float32 for Box) to
+  // `action` (a Sampled MuZero agent plays the most visited of its sampled actions).
+  void ActInto(const Env& env, const void* obs, int64_t num_simulations, void* action) const;
   // The learned model as a search model whose root is `obs` (for benchmarks and tests).
   std::unique_ptr<planning::SearchModel> Model(const void* obs) const;
   // torch::save / torch::load of the three networks (the architecture must match).
