@@ -68,15 +68,17 @@ void AddMuZeroCommand(CLI::App& app) {
          "env id (Discrete actions, or Box actions: Sampled MuZero; float or uint8 observations)")
       ->capture_default_str();
   cmd->add_option("--env-arg", o->env_args, "env keyword argument key=value (repeatable)");
-  cmd->add_option("--steps", c.total_env_steps, "env steps of self-play")->capture_default_str();
+  cmd->add_option("--steps", c.total_env_steps, "env steps of self-play (Box actions: 30000)")
+      ->capture_default_str();
   cmd->add_option("--warmup", c.warmup_steps, "env steps before the first update")
       ->capture_default_str();
-  cmd->add_option("--updates-per-step", c.updates_per_env_step, "training steps per env step")
+  cmd->add_option("--updates-per-step", c.updates_per_env_step,
+                  "training steps per env step (Box actions: 1)")
       ->capture_default_str();
   cmd->add_option("--batch", c.batch_size, "unrolls per training step")->capture_default_str();
   cmd->add_option("--unroll", c.num_unroll_steps, "K, unrolled model steps")->capture_default_str();
   cmd->add_option("--td-steps", c.td_steps, "n of the n-step value target")->capture_default_str();
-  cmd->add_option("--gamma", c.gamma, "discount (training targets and search)")
+  cmd->add_option("--gamma", c.gamma, "discount, training targets and search (Box actions: 0.99)")
       ->capture_default_str();
   cmd->add_option("--lr", c.learning_rate, "Adam learning rate")->capture_default_str();
   cmd->add_option("--final-lr-fraction", c.final_lr_fraction,
@@ -88,7 +90,8 @@ void AddMuZeroCommand(CLI::App& app) {
   cmd->add_option("--value-loss-weight", c.value_loss_weight,
                   "weight of the value loss (0: 0.25, or 1 with --simulator)")
       ->capture_default_str();
-  cmd->add_option("--value-support", c.value_support, "value bins -S..S over h(v)")
+  cmd->add_option("--value-support", c.value_support,
+                  "value bins -S..S over h(v) (Box actions: 40)")
       ->capture_default_str();
   cmd->add_option("--simulations", c.mcts.num_simulations, "MCTS simulations per step")
       ->capture_default_str();
@@ -116,8 +119,15 @@ void AddMuZeroCommand(CLI::App& app) {
   cmd->add_option("--load", o->load, "load saved networks instead of training");
   cmd->add_option("--export-json", o->export_json,
                   "write every weight as JSON (bench/mcts_python.py reads it)");
-  cmd->callback([o] {
-    o->config.mcts.gamma = o->config.gamma;
+  cmd->callback([o, cmd] {
+    // Per-env defaults (train::MuZeroConfigFor) for what the command line did not set.
+    train::MuZeroConfig& c = o->config;
+    const train::MuZeroConfig base = train::MuZeroConfigFor(c.env_id, ParseEnvArgs(o->env_args));
+    if (cmd->count("--gamma") == 0) c.gamma = base.gamma;
+    if (cmd->count("--value-support") == 0) c.value_support = base.value_support;
+    if (cmd->count("--steps") == 0) c.total_env_steps = base.total_env_steps;
+    if (cmd->count("--updates-per-step") == 0) c.updates_per_env_step = base.updates_per_env_step;
+    c.mcts.gamma = c.gamma;
     RunMuZero(*o);
   });
 }

@@ -122,6 +122,11 @@ struct MuZeroNets : torch::nn::Module {
   }
   int64_t obs_size, num_actions, action_dim, action_input, policy_size, latent, value_bins,
       reward_bins;
+  // Bumped by every optimizer step and load. The search's libtorch-free copy of the weights
+  // (type-erased here: it is defined below) is rebuilt when it lags.
+  int64_t version = 0;
+  mutable std::shared_ptr<const void> dense_copy;
+  mutable int64_t dense_version = -1;
   nets::FusedMlp representation = nullptr, dynamics = nullptr, prediction = nullptr;
 };
 
@@ -220,6 +225,22 @@ void ScaleRow(float* s, int64_t n) {
   for (int64_t i = 0; i < n; ++i) s[i] = (s[i] - lo) / d;
 }
 
+struct DenseNets {
+  std::vector<DenseLayer> representation, dynamics, prediction;
+};
+// The copies for the nets' current weights (one copy per optimizer step, not per search).
+std::shared_ptr<const DenseNets> DenseOf(const MuZeroNets& nets) {
+  if (nets.dense_version != nets.version || !nets.dense_copy) {
+    auto d = std::make_shared<DenseNets>();
+    d->representation = CopyLayers(nets.representation);
+    d->dynamics = CopyLayers(nets.dynamics);
+    d->prediction = CopyLayers(nets.prediction);
+    nets.dense_copy = d;
+    nets.dense_version = nets.version;
+  }
+  return std::static_pointer_cast<const DenseNets>(nets.dense_copy);
+}
+
 // The learned model as the search's model: handles index latent states kept in one buffer.
 // Sampled MuZero: each evaluated node draws K pre-squash actions u ~ N(mean, std) from its
 // policy; they are the node's children. Sampling from beta = pi itself makes the corrected prior
@@ -236,9 +257,10 @@ class LatentModel final : public planning::SearchModel {
         action_input_(nets.action_input),
         own_rng_(0),
         rng_(rng != nullptr ? rng : &own_rng_),
-        representation_(CopyLayers(nets.representation)),
-        dynamics_(CopyLayers(nets.dynamics)),
-        prediction_(CopyLayers(nets.prediction)),
+        dense_(DenseOf(nets)),
+        representation_(dense_->representation),
+        dynamics_(dense_->dynamics),
+        prediction_(dense_->prediction),
         root_obs_(std::move(root_obs)) {}
   int64_t num_actions() const override { return A_; }
   // AlphaZero on a true simulator: priors and value of an observation (representation, then
@@ -317,7 +339,8 @@ class LatentModel final : public planning::SearchModel {
   int64_t L_, A_, D_, action_input_;
   Rng own_rng_;
   Rng* rng_;
-  std::vector<DenseLayer> representation_, dynamics_, prediction_;
+  std::shared_ptr<const DenseNets> dense_;
+  const std::vector<DenseLayer>&representation_, &dynamics_, &prediction_;
   std::vector<float> root_obs_;
   std::vector<float> states_, input_, a_, b_;
   std::vector<float> samples_;  // Sampled MuZero: A_ x D_ pre-squash actions per handle
@@ -428,6 +451,7 @@ void MuZeroAgent::Load(const std::string& path) {
     torch::serialize::InputArchive archive;
     archive.load_from(path);
     impl_->nets->load(archive);
+    ++impl_->nets->version;
   } catch (const c10::Error& e) {
     throw Error(
         fmt::format("cannot load MuZero networks from {}: {}", path, e.what_without_backtrace()));
@@ -466,6 +490,20 @@ void MuZeroAgent::ExportJson(const std::string& path) const {
   if (!f) throw Error(fmt::format("cannot write {}", path));
   f << j.dump();
   if (!f) throw Error(fmt::format("writing {} failed", path));
+}
+
+MuZeroConfig MuZeroConfigFor(const std::string& env_id, const EnvArgs& env_args) {
+  MuZeroConfig c;
+  c.env_id = env_id;
+  c.env_args = env_args;
+  if (MakeEnv(env_id, env_args)->action_space().kind() == Space::Kind::kBox) {
+    // Pendulum's values reach ~-1600 at gamma 0.99 (h = 41.6): bins up to 40 in h units.
+    c.gamma = c.mcts.gamma = 0.99;
+    c.value_support = 40;
+    c.total_env_steps = 30'000;
+    c.updates_per_env_step = 1.0;
+  }
+  return c;
 }
 
 MuZeroAgent MakeMuZeroAgent(const MuZeroConfig& config) {
@@ -704,6 +742,7 @@ class UnrollLearner {
     optimizer_.zero_grad();
     (c_.ValueLossWeight() * vl + rl + pl).backward();
     optimizer_.step();
+    ++nets_.version;
     return {vl.item<double>(), rl.item<double>(), pl.item<double>()};
   }
 

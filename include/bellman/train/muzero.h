@@ -111,6 +111,11 @@ class MuZeroAgent {
   std::unique_ptr<Impl> impl_;
 };
 
+// The defaults for an env: MuZeroConfig{} (tuned on CartPole) with env_id set; for a Box action
+// space (Sampled MuZero; tuned on Pendulum-v1) gamma 0.99, value bins -40..40, 30k env steps
+// and 1 update per env step.
+MuZeroConfig MuZeroConfigFor(const std::string& env_id, const EnvArgs& env_args = {});
+
 MuZeroAgent MakeMuZeroAgent(const MuZeroConfig& config);  // untrained
 MuZeroAgent TrainMuZero(const MuZeroConfig& config,
                         const std::function<void(const MuZeroProgress&)>& on_progress);
