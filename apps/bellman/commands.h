@@ -11,7 +11,9 @@ void AddSolveCommand(CLI::App& app);
 void AddGameCommand(CLI::App& app);       // game: two-player zero-sum Markov games
 void AddAlphaZeroCommand(CLI::App& app);  // alphazero: self-play on a turn-based game
 void AddMuZeroCommand(CLI::App& app);     // muzero: MCTS on a learned model
-void AddIpdCommand(CLI::App& app);        // ipd: naive learners and LOQA on the IPD
+void AddIpdCommand(CLI::App& app);
+void AddMultiAgentCommand(CLI::App& app);  // multiagent: DQN learners on a multi-agent env // ipd:
+                                           // naive learners and LOQA on the IPD
 void AddBenchCommand(CLI::App& app);
 void AddBenchMctsCommand(CLI::App& bench);  // bench mcts (under bench)
 void AddTrainCommands(CLI::App& app);       // train, eval, enjoy

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   bellman::cli::AddGameCommand(app);
   bellman::cli::AddAlphaZeroCommand(app);
   bellman::cli::AddMuZeroCommand(app);
+  bellman::cli::AddMultiAgentCommand(app);
   bellman::cli::AddIpdCommand(app);
   bellman::cli::AddBenchCommand(app);
   bellman::cli::AddTrainCommands(app);
