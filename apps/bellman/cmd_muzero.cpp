@@ -68,7 +68,7 @@ void AddMuZeroCommand(CLI::App& app) {
          "env id (Discrete actions, or Box actions: Sampled MuZero; float or uint8 observations)")
       ->capture_default_str();
   cmd->add_option("--env-arg", o->env_args, "env keyword argument key=value (repeatable)");
-  cmd->add_option("--steps", c.total_env_steps, "env steps of self-play (Box actions: 30000)")
+  cmd->add_option("--steps", c.total_env_steps, "env steps of self-play (Box actions: 50000)")
       ->capture_default_str();
   cmd->add_option("--warmup", c.warmup_steps, "env steps before the first update")
       ->capture_default_str();

@@ -500,7 +500,7 @@ MuZeroConfig MuZeroConfigFor(const std::string& env_id, const EnvArgs& env_args)
     // Pendulum's values reach ~-1600 at gamma 0.99 (h = 41.6): bins up to 40 in h units.
     c.gamma = c.mcts.gamma = 0.99;
     c.value_support = 40;
-    c.total_env_steps = 30'000;
+    c.total_env_steps = 50'000;
     c.updates_per_env_step = 1.0;
   }
   return c;

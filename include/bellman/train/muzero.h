@@ -112,7 +112,7 @@ class MuZeroAgent {
 };
 
 // The defaults for an env: MuZeroConfig{} (tuned on CartPole) with env_id set; for a Box action
-// space (Sampled MuZero; tuned on Pendulum-v1) gamma 0.99, value bins -40..40, 30k env steps
+// space (Sampled MuZero; tuned on Pendulum-v1) gamma 0.99, value bins -40..40, 50k env steps
 // and 1 update per env step.
 MuZeroConfig MuZeroConfigFor(const std::string& env_id, const EnvArgs& env_args = {});
 
