@@ -351,6 +351,12 @@ int ApexLearner::alive() const {
   return n;
 }
 
+bool ApexLearner::every_actor_read() const {
+  for (const Actor& a : actors_)
+    if (a.alive && a.next == 0) return false;
+  return true;
+}
+
 double ApexLearner::seconds_since_any() const {
   double best = INFINITY;
   for (const Actor& a : actors_) best = std::min(best, Since(a.seen));

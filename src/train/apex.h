@@ -116,6 +116,9 @@ class ApexLearner {
   void Stop();
 
   int alive() const;
+  // Whether every live actor has had a block read (a solved evaluation ends the run only then:
+  // a result never depends on an actor that had not started yet).
+  bool every_actor_read() const;
   int64_t blocks_read() const { return blocks_read_; }
   int64_t bytes_read() const { return bytes_read_; }
   int64_t params_published() const { return version_; }

@@ -302,7 +302,11 @@ class Run {
                         Hooks());
         last_eval_ = eval->mean;
         if (bar) bar->SetSuffix(fmt::format("eval {:.1f}", eval->mean));
-        if (tc_.eval_stop_return != 0.0 && eval->mean >= tc_.eval_stop_return) stop = true;
+        // An Ape-X learner stops on its evaluation only once every live actor has contributed:
+        // on a loaded machine an actor can start after the others have solved the task.
+        if (tc_.eval_stop_return != 0.0 && eval->mean >= tc_.eval_stop_return &&
+            (!apex_learner_ || apex_learner_->every_actor_read()))
+          stop = true;
       }
       const bool last = env_steps_ >= tc_.n_timesteps || stop;
       {
