@@ -594,7 +594,7 @@ double Temperature(const MuZeroConfig& c, int64_t step) {
   return 0.25;
 }
 
-// One training step on a batch of K-step unrolls (appendix G); returns the three losses.
+// The three losses of a training step (means over the batch, summed over the unroll).
 struct Losses {
   double value = 0.0, reward = 0.0, policy = 0.0;
 };
@@ -604,6 +604,7 @@ torch::Tensor ScaleGradient(const torch::Tensor& x, double s) {
   return x * s + x.detach() * (1.0 - s);
 }
 
+// Training steps on batches of K-step unrolls (appendix G).
 class UnrollLearner {
  public:
   UnrollLearner(const MuZeroConfig& c, MuZeroNets& nets)

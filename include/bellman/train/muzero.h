@@ -6,6 +6,8 @@
 // reward towards the observed one; values and rewards as two-hot categoricals over the
 // h-transform (appendix F; algos/value_losses.h). Reanalyse (appendix H, in muzero-general's
 // form): the bootstrap values of a sampled batch are recomputed with the newest network.
+// The same trainer runs Sampled MuZero for Box actions (Hubert et al. 2021) and, with
+// `simulator`, AlphaZero on a single-agent env's true simulator.
 // docs/planning.md. Torch-free header (the CLI includes it).
 #pragma once
 
